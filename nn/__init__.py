@@ -1,0 +1,1 @@
+"""Neural-network building blocks (installed as tinygrad_ng.nn)."""

@@ -1,0 +1,1 @@
+"""Optimisers and learning-rate schedules (installed as tinygrad_ng.optim)."""

@@ -1,0 +1,308 @@
+"""The reverse-mode engine: grad mode, anomaly mode, array locks and backpropagation.
+
+Backpropagation is Kahn's algorithm run backwards: count, for every node reachable from
+the roots, how many of its consumers lie in the graph; start from the roots; a node is
+processed once every consumer has sent its gradient. No recursion, so a chain of a million
+ops is fine. The engine (not the ops) does the plumbing: it un-broadcasts each gradient to
+its parent's shape, casts it to the parent's dtype, skips parents that need no gradient and
+sums the contributions of every path.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations record a graph (the default, per thread)."""
+    return getattr(_state, "grad", True)
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode for the current thread."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        self.prev.append(is_grad_enabled())
+        _state.grad = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad = self.prev.pop()
+
+    def __call__(self, fn):  # used as a decorator
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with _GradMode(self.enabled):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def no_grad() -> _GradMode:
+    """``with tg.no_grad():`` — ops inside record no graph (inference, optimiser updates)."""
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """``with tg.enable_grad():`` — turns recording back on inside a ``no_grad`` block."""
+    return _GradMode(True)
+
+
+def set_grad_enabled(mode: bool) -> _GradMode:
+    """Sets grad mode; usable as a context manager that restores the previous mode."""
+    manager = _GradMode(mode)
+    manager.prev.append(is_grad_enabled())
+    _state.grad = mode
+    return _ResumeMode(manager)
+
+
+class _ResumeMode:
+    def __init__(self, manager: _GradMode) -> None:
+        self.manager = manager
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad = self.manager.prev.pop()
+
+
+# ----------------------------------------------------------------------------- anomaly mode
+
+
+def is_anomaly_enabled() -> bool:
+    return getattr(_state, "anomaly", False)
+
+
+class AnomalyError(FloatingPointError):
+    """A NaN or Inf appeared while ``tg.detect_anomaly()`` was active."""
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise at the first NaN/Inf produced in forward or backward.
+
+    The error names the op and the line of user code that created the node, so a
+    ``nan`` cost can be traced to its source. It costs a stack walk per op: debug only.
+    """
+    prev = is_anomaly_enabled()
+    _state.anomaly = True
+    try:
+        with np.errstate(all="ignore"):
+            yield
+    finally:
+        _state.anomaly = prev
+
+
+def user_source_line() -> str:
+    """``file:line: code`` of the innermost stack frame outside this package."""
+    import os
+    import sys
+    import traceback
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    pkg_roots = {here, os.path.join(os.path.dirname(here), "nn"),
+                 os.path.join(os.path.dirname(here), "optim"),
+                 os.path.join(os.path.dirname(here), "viz")}
+    frame = sys._getframe(1)
+    while frame is not None:
+        path = os.path.dirname(os.path.abspath(frame.f_code.co_filename))
+        if path not in pkg_roots and "/tinygrad_ng/" not in frame.f_code.co_filename:
+            summary = traceback.FrameSummary(frame.f_code.co_filename, frame.f_lineno,
+                                             frame.f_code.co_name)
+            return f"{summary.filename}:{summary.lineno}: {(summary.line or '').strip()}"
+        frame = frame.f_back
+    return "<unknown>"
+
+
+def check_finite(array: np.ndarray, op: str, where: str, source: str | None) -> None:
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        bad = "NaN" if np.isnan(array).any() else "Inf"
+        raise AnomalyError(f"{op}: {where} produced {bad}; the op was created at {source}")
+
+
+# ----------------------------------------------------------------------------- array locks
+# An array saved for backward is made read-only until the graph has used it (or is freed),
+# so `w.data[...] = 0` between forward and backward fails loudly instead of silently
+# corrupting the gradient. Counts let several graphs hold the same array.
+
+_locks: dict[int, list] = {}
+
+
+def lock(arrays: tuple) -> list:
+    locked = []
+    for a in arrays:
+        if type(a) is not np.ndarray:
+            continue
+        entry = _locks.get(id(a))
+        if entry is not None:
+            entry[1] += 1
+        elif a.flags.writeable:
+            a.flags.writeable = False
+            _locks[id(a)] = [a, 1]
+        else:
+            continue
+        locked.append(a)
+    return locked
+
+
+def unlock(arrays: list) -> None:
+    for a in arrays:
+        entry = _locks.get(id(a))
+        if entry is None:
+            continue
+        entry[1] -= 1
+        if entry[1] == 0:
+            del _locks[id(a)]
+            a.flags.writeable = True
+
+
+# ----------------------------------------------------------------------------- backpropagation
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting."""
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad
+
+
+def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
+             retain_grads: bool = False, targets: list[Tensor] | None = None) -> list | None:
+    """Send ``grads`` back from ``roots`` through the graph.
+
+    With ``targets`` None, gradients accumulate into the ``.grad`` of leaves (and of
+    non-leaves that retain it); otherwise nothing's ``.grad`` is touched and the gradients
+    of ``targets`` are returned (``None`` for a target the roots do not depend on).
+    """
+    # 1. Count, for each reachable node, its consumers inside the graph.
+    consumers: dict = dict.fromkeys(roots, 0)
+    stack = [r for r in consumers if r._ctx is not None]
+    seen = set(stack)
+    while stack:
+        ctx = stack.pop()._ctx
+        for parent, needed in zip(ctx.parents, ctx.needs_input_grad):
+            if needed:
+                consumers[parent] = consumers.get(parent, 0) + 1
+                if parent._ctx is not None and parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+
+    # 2. Seed the roots; pending[node] = [gradient so far, whether we own that array].
+    pending: dict = {}
+    for r, g in zip(roots, grads):
+        _accumulate(pending, r, g)
+    capture = None if targets is None else {id(t): None for t in targets}
+    handed: set[int] = set()
+    ready = [r for r in consumers if consumers[r] == 0]
+    anomaly = is_anomaly_enabled()
+
+    # 3. Process each node once every consumer has reported.
+    while ready:
+        node = ready.pop()
+        entry = pending.pop(node, None)
+        ctx = node._ctx
+        if entry is not None:
+            grad = entry[0]
+            if capture is not None:
+                if id(node) in capture:
+                    capture[id(node)] = grad
+            elif ctx is None or retain_grads or node._retains_grad:
+                _store_grad(node, grad, handed)
+        if ctx is None:
+            continue
+        if entry is None:  # nothing flowed here: only release the parents' counts
+            parent_grads = (None,) * len(ctx.parents)
+        else:
+            if ctx.freed:
+                raise RuntimeError(
+                    f"backward: the graph through '{ctx.op_name}' was already freed by an "
+                    "earlier backward(); pass retain_graph=True to the first backward() to "
+                    "backpropagate through the same graph twice")
+            if anomaly:
+                check_finite(grad, ctx.op_name, "backward (incoming gradient)", ctx.source)
+            parent_grads = ctx.backward(ctx, grad)
+            if type(parent_grads) is not tuple:
+                parent_grads = (parent_grads,)
+            if not retain_graph:
+                ctx.release()
+            if len(parent_grads) != len(ctx.parents):
+                raise RuntimeError(f"{ctx.op_name}.backward returned {len(parent_grads)} "
+                                   f"gradients for {len(ctx.parents)} inputs")
+        for parent, needed, g in zip(ctx.parents, ctx.needs_input_grad, parent_grads):
+            if not needed:
+                continue
+            if g is not None:
+                g = _conform(g, parent, ctx.op_name)
+                if anomaly:
+                    check_finite(g, ctx.op_name, "backward", ctx.source)
+                _accumulate(pending, parent, g)
+            count = consumers[parent] - 1
+            consumers[parent] = count
+            if count == 0:
+                ready.append(parent)
+    if capture is not None:
+        return [capture[id(t)] for t in targets]
+    return None
+
+
+def _conform(g, parent: Tensor, op: str) -> np.ndarray:
+    """Un-broadcast ``g`` to the parent's shape and cast it to the parent's dtype."""
+    if type(g) is not np.ndarray:
+        g = np.asarray(g)
+    shape = parent.data.shape
+    if g.shape != shape:
+        g = unbroadcast(g, shape)
+        if g.shape != shape:
+            raise RuntimeError(f"{op}.backward returned a gradient of shape {g.shape} "
+                               f"for an input of shape {shape}")
+    if g.dtype != parent.data.dtype:
+        g = g.astype(parent.data.dtype)
+    return g
+
+
+def _accumulate(pending: dict, node, g: np.ndarray) -> None:
+    """Sum path contributions; in place only into an array this engine allocated."""
+    entry = pending.get(node)
+    if entry is None:
+        pending[node] = [g, False]
+    elif entry[1]:
+        entry[0] += g
+    else:
+        entry[0] = entry[0] + g
+        entry[1] = True
+
+
+def _store_grad(node: Tensor, g: np.ndarray, handed: set[int]) -> None:
+    """Accumulate into ``node.grad`` (PyTorch semantics) without aliasing other arrays.
+
+    A read-only view, a view of another array, or an array already handed to another
+    tensor's ``.grad`` in this pass is copied, so ``a.grad`` and ``b.grad`` of ``a + b``
+    never share memory.
+    """
+    if node.grad is not None:
+        node.grad = node.grad + g
+        return
+    if id(g) in handed or not g.flags.writeable or g.base is not None:
+        g = g.copy()
+    handed.add(id(g))
+    node.grad = g

@@ -1,0 +1,39 @@
+"""The dtype policy: Python floats become the default float dtype (float32 unless changed),
+Python ints int64, bools bool; NumPy arrays keep their dtype."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+_default = [np.dtype(np.float32)]
+
+
+def get_default_dtype() -> np.dtype:
+    """The float dtype given to Python floats and to constructors without ``dtype=``."""
+    return _default[0]
+
+
+def set_default_dtype(dtype) -> None:
+    """``tg.set_default_dtype(np.float64)``: only float16/32/64 are accepted."""
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dt}")
+    _default[0] = dt
+
+
+@contextmanager
+def default_dtype(dtype) -> Iterator[None]:
+    """Temporarily change the default float dtype (used by the gradient checkers)."""
+    prev = get_default_dtype()
+    set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        _default[0] = prev
+
+
+def is_float(dtype: np.dtype) -> bool:
+    return dtype.kind == "f"

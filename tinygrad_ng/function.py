@@ -1,0 +1,135 @@
+"""``Function``: one differentiable op = its forward, its backward and its derivative formula.
+
+PyTorch's contract over NumPy arrays::
+
+    class Cube(tg.Function):
+        derivatives = ("3x²",)                  # local derivative, shown on graph edges
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 3 * x ** 2            # one gradient per input (None: not needed)
+
+    y = Cube.apply(t)
+
+The instance created by ``apply`` is both the ``ctx`` the two methods receive and the graph
+node that the output tensor points to (``y._ctx``). Every built-in op is written this way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+
+
+class Function:
+    """Base class of every differentiable op (built-in or user-defined)."""
+
+    #: Short name of the op (``"mul"``); defaults to the class name.
+    op: str | None = None
+    #: Local derivative of the output with respect to each input, as short formulas
+    #: (``("b", "a")`` for ``a * b``); graph drawings print them on the edges.
+    derivatives: tuple[str, ...] = ()
+    #: Names of the inputs used in ``derivatives`` (``∂/∂a``), for the readable formula.
+    inputs: tuple[str, ...] = ("x",)
+
+    # Attributes every node has (user ops may add their own, as ``ctx.something = ...``).
+    parents: tuple
+    needs_input_grad: tuple
+    saved: tuple | None
+    locked: list | None
+    freed: bool
+    source: str | None
+
+    @staticmethod
+    def forward(ctx: Function, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise NotImplementedError("a Function subclass must define forward(ctx, *arrays)")
+
+    @staticmethod
+    def backward(ctx: Function, grad: np.ndarray) -> Any:
+        raise NotImplementedError(
+            f"{type(ctx).__name__} defines no backward(ctx, grad); it is not differentiable")
+
+    # ---------------------------------------------------------------- ctx helpers
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for backward; they are read-only until backward has used them."""
+        if self.parents is None:  # no graph is being recorded: keep nothing
+            return
+        self.saved = arrays
+        self.locked = autograd.lock(arrays)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self.freed:
+            raise RuntimeError(
+                f"{self.op_name}: saved arrays were freed by an earlier backward(); pass "
+                "retain_graph=True to the first backward() to backpropagate twice")
+        return self.saved if self.saved is not None else ()
+
+    def release(self) -> None:
+        """Free what backward needed; a later backward through this node raises."""
+        self.freed = True
+        self.saved = None
+        if self.locked:
+            autograd.unlock(self.locked)
+            self.locked = None
+
+    def __del__(self) -> None:
+        if self.locked:  # a graph dropped without backward gives its arrays back
+            autograd.unlock(self.locked)
+
+    @property
+    def op_name(self) -> str:
+        return type(self).op or type(self).__name__
+
+    @classmethod
+    def formula(cls) -> str:
+        """The local derivatives as one line, e.g. ``∂/∂a = b, ∂/∂b = a``."""
+        return ", ".join(f"∂/∂{n} = {d}" for n, d in zip(cls.inputs, cls.derivatives))
+
+    # ---------------------------------------------------------------- apply
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
+        """Run the op on the inputs' arrays and, in grad mode, record the node.
+
+        Tensor arguments are differentiable inputs; any other positional argument is passed
+        to ``forward`` as it is and receives no gradient.
+        """
+        ctx = object.__new__(cls)
+        ctx.saved = ctx.locked = None
+        ctx.freed = False
+        record = False
+        if autograd.is_grad_enabled():
+            for a in args:
+                if type(a) is Tensor and a.requires_grad:
+                    record = True
+                    break
+        ctx.parents = args if record else None
+        arrays = [a.data if type(a) is Tensor else a for a in args]
+        try:
+            out = cls.forward(ctx, *arrays, **kwargs)
+        except ValueError as e:
+            shapes = " and ".join(str(np.shape(a)) for a in arrays)
+            raise ValueError(f"{cls.__name__.lower()}: shapes {shapes}: {e}") from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        result = Tensor._make(out, record)
+        if record:
+            ctx.needs_input_grad = tuple(type(a) is Tensor and a.requires_grad for a in args)
+            ctx.source = None
+            result._ctx = ctx
+        if autograd.is_anomaly_enabled():
+            ctx.source = autograd.user_source_line()
+            autograd.check_finite(out, cls.__name__, "forward", ctx.source)
+        return result
+
+
+from .tensor import Tensor  # noqa: E402  (Tensor's methods are built from Functions)

@@ -1,0 +1,563 @@
+"""``Tensor``: an n-d array that records the computation graph that produced it.
+
+A tensor holds its value (``.data``, a NumPy array), its gradient (``.grad``) and, when it
+was computed from tensors that require gradients, the graph node that made it (``._ctx``,
+a :class:`~tinygrad_ng.function.Function` instance that knows its parents). Every method
+below is one small call into an op of ``ops.py`` or ``functional.py``; ``backward`` hands
+the graph to the engine in ``autograd.py``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .dtypes import get_default_dtype
+
+Axis = int | tuple[int, ...] | None
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    """The array behind ``Tensor(data)`` under the library's dtype policy."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, (bool, np.bool_)):
+        arr = np.asarray(data, dtype=np.bool_)
+    elif isinstance(data, numbers.Integral):
+        arr = np.asarray(data, dtype=np.int64)
+    elif isinstance(data, numbers.Real) and not isinstance(data, np.generic):
+        arr = np.asarray(data, dtype=get_default_dtype())
+    elif isinstance(data, np.generic):
+        arr = np.asarray(data)
+    elif isinstance(data, (list, tuple)):
+        try:
+            arr = np.array([d.data if isinstance(d, Tensor) else d for d in data])
+        except ValueError as e:
+            raise ValueError(f"Tensor: nested sequences must be rectangular: {e}") from None
+        if arr.dtype == np.float64 and _all_python(data):
+            arr = arr.astype(get_default_dtype())
+    else:
+        raise TypeError(f"Tensor: unsupported data of type {type(data).__name__}; expected a "
+                        "number, a (nested) list, a NumPy array or a Tensor")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"Tensor: unsupported dtype {arr.dtype}; expected bool, integer or "
+                        "floating-point data")
+    if dtype is not None:
+        dt = np.dtype(dtype)
+        if dt.kind not in "biuf":
+            raise TypeError(f"Tensor: unsupported dtype {dt}; expected bool, int or float")
+        if arr.dtype != dt:
+            arr = arr.astype(dt)
+    return arr
+
+
+def _all_python(data: Any) -> bool:
+    """True when a nested list holds only Python numbers (so floats follow the default)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, (np.generic, np.ndarray, Tensor)):
+            return False
+    return True
+
+
+def _check_grad_dtype(dtype: np.dtype) -> None:
+    if dtype.kind != "f":
+        raise TypeError(f"only floating-point tensors can require gradients; this tensor is "
+                        f"{dtype} (use dtype=np.float32 or .astype(np.float32))")
+
+
+class Tensor:
+    """An n-d array with a gradient and the graph that produced it.
+
+    ``Tensor(data, requires_grad=False, dtype=None, name=None)``: ``data`` is a number, a
+    nested list, a NumPy array (shared, not copied; its dtype is kept) or a Tensor.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_retains_grad",
+                 "__weakref__")
+    __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operators
+    __hash__ = object.__hash__  # tensors are graph nodes: hashed by identity
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+                 name: str | None = None) -> None:
+        self.data = _to_array(data, dtype)
+        if requires_grad:
+            _check_grad_dtype(self.data.dtype)
+        self.requires_grad = bool(requires_grad)
+        self.grad: np.ndarray | None = None
+        self._ctx = None
+        self.name = name
+        self._retains_grad = False
+
+    @staticmethod
+    def _make(data: np.ndarray, requires_grad: bool) -> Tensor:
+        """Fast constructor for op outputs (no checks, no conversions)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.requires_grad = requires_grad
+        t.grad = t._ctx = t.name = None
+        t._retains_grad = False
+        return t
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user, not by an op that records a graph."""
+        return self._ctx is None
+
+    @property
+    def op(self) -> str | None:
+        """Name of the op that produced this tensor (``None`` for leaves)."""
+        return None if self._ctx is None else self._ctx.op_name
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", precision=4,
+                               prefix="Tensor(").replace("\n", "\n")
+        extra = ""
+        if self.data.dtype != get_default_dtype():
+            extra += f", dtype={self.data.dtype}"
+        if self._ctx is not None:
+            extra += f", op={self.op}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        if self.name:
+            extra += f", name={self.name!r}"
+        return f"Tensor({body}{extra})"
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use .any() on .data or compare .item()")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    # ------------------------------------------------------------------ conversions
+    def numpy(self) -> np.ndarray:
+        """The value as a NumPy array (shares memory with the tensor)."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a Python "
+                             f"number; this one has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """The same values, cut from the graph (no gradient flows through)."""
+        return Tensor._make(self.data, False)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy with another dtype; differentiable between float dtypes."""
+        dt = np.dtype(dtype)
+        if dt == self.data.dtype:
+            return self
+        if dt.kind != "f":
+            return Tensor._make(self.data.astype(dt), False)
+        return ops.Cast.apply(self, dtype=dt)
+
+    # ------------------------------------------------------------------ gradients
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place (leaves only); returns self."""
+        if flag:
+            _check_grad_dtype(self.data.dtype)
+        elif self._ctx is not None:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach()")
+        self.requires_grad = bool(flag)
+        return self
+
+    def retain_grad(self) -> Tensor:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad")
+        self._retains_grad = True
+        return self
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (``.grad = None``)."""
+        self.grad = None
+
+    def backward(self, grad: Any = None, retain_graph: bool = False,
+                 retain_grads: bool = False) -> None:
+        """Reverse mode from this tensor: accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``grad`` is the gradient of the final objective with respect to this tensor; it
+        defaults to 1 for a one-element tensor. Without ``retain_graph`` the saved arrays of
+        the graph are freed, and a second backward through it raises. ``retain_grads=True``
+        keeps ``.grad`` on every intermediate tensor too (handy for drawing the graph).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad: it was not computed from any "
+                "tensor with requires_grad=True, or it was computed under no_grad()")
+        autograd.backprop([self], [self._seed(grad, "backward")], retain_graph, retain_grads)
+
+    def _seed(self, grad: Any, who: str) -> np.ndarray:
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"{who}: grad can be omitted only for a one-element output; this tensor "
+                    f"has shape {self.shape}: pass grad=np.ones({self.shape}) or the "
+                    "gradient of your objective with respect to it")
+            return np.ones(self.data.shape, dtype=self.data.dtype)
+        g = grad.data if isinstance(grad, Tensor) else grad
+        g = np.array(g, dtype=self.data.dtype, copy=True)
+        if g.shape != self.data.shape:
+            raise ValueError(f"{who}: grad has shape {g.shape} but the tensor has shape "
+                             f"{self.shape}")
+        return g
+
+    # ------------------------------------------------------------------ operands
+    def _operand(self, x: Any) -> Tensor:
+        """Wrap a non-tensor operand as a constant tensor under the dtype policy.
+
+        Python and NumPy scalars are 'weak': a float32 tensor times 2.0 stays float32.
+        """
+        if type(x) is Tensor:
+            return x
+        if isinstance(x, Tensor):
+            return x
+        if isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, np.ndarray):
+            dt = self.data.dtype
+            if dt.kind == "f":
+                return Tensor._make(np.asarray(x, dtype=dt), False)
+            if dt.kind in "iu" and isinstance(x, (float, np.floating)):
+                return Tensor._make(np.asarray(x, dtype=get_default_dtype()), False)
+            if dt.kind == "b" and not isinstance(x, (bool, np.bool_)):
+                return Tensor(x)
+        return Tensor(x)
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other: Any) -> Tensor:
+        return ops.Add.apply(self, self._operand(other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.Add.apply(self._operand(other), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(self, self._operand(other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.Sub.apply(self._operand(other), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(self, self._operand(other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.Mul.apply(self._operand(other), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(self, self._operand(other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.Div.apply(self._operand(other), self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return ops.Pow.apply(self, self._operand(other))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return ops.Pow.apply(self._operand(other), self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.MatMul.apply(self, self._operand(other))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.MatMul.apply(self._operand(other), self)
+
+    def __neg__(self) -> Tensor:
+        return ops.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    # comparisons give bool tensors outside the graph
+    def _compare(self, other: Any, ufunc: np.ufunc) -> Tensor:
+        o = other.data if isinstance(other, Tensor) else other
+        return Tensor._make(ufunc(self.data, o), False)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    # ------------------------------------------------------------------ elementwise
+    def exp(self) -> Tensor:
+        return ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        return ops.Abs.apply(self)
+
+    def square(self) -> Tensor:
+        return ops.Square.apply(self)
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        """Clamp to [min, max]; the gradient passes where min <= x <= max."""
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        return ops.Clip.apply(self, lo=min, hi=max)
+
+    def maximum(self, other: Any) -> Tensor:
+        return ops.Maximum.apply(self, self._operand(other))
+
+    def minimum(self, other: Any) -> Tensor:
+        return ops.Minimum.apply(self, self._operand(other))
+
+    def sigmoid(self) -> Tensor:
+        return functional.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return functional.tanh(self)
+
+    def relu(self) -> Tensor:
+        return functional.relu(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return functional.leaky_relu(self, negative_slope)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return functional.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return functional.log_softmax(self, axis)
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return ops.Sum.apply(self, axis=_axes(axis, self.ndim, "sum"), keepdims=keepdims)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return ops.Mean.apply(self, axis=_axes(axis, self.ndim, "mean"), keepdims=keepdims)
+
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return ops.Var.apply(self, axis=_axes(axis, self.ndim, "var"), keepdims=keepdims,
+                             ddof=ddof)
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Largest value; the gradient is shared equally among tied maxima."""
+        return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
+
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Smallest value; the gradient is shared equally among tied minima."""
+        return ops.Min.apply(self, axis=_axes(axis, self.ndim, "min"), keepdims=keepdims)
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """log Σ exp(x), computed max-shifted so it never overflows."""
+        return ops.LogSumExp.apply(self, axis=_axes(axis, self.ndim, "logsumexp"),
+                                   keepdims=keepdims)
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, *shape: Any) -> Tensor:
+        shape = _shape_args(shape)
+        return ops.Reshape.apply(self, shape=shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        axes = _shape_args(axes) if axes else tuple(range(self.ndim))[::-1]
+        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation of the "
+                             f"{self.ndim} axes of a tensor of shape {self.shape}")
+        return ops.Transpose.apply(self, axes=tuple(a % self.ndim for a in axes))
+
+    @property
+    def T(self) -> Tensor:
+        return self.transpose()
+
+    def flatten(self, start_axis: int = 0) -> Tensor:
+        """Merge the axes from ``start_axis`` on into one (``(m, C, H, W)`` → ``(m, C·H·W)``
+        with ``start_axis=1``)."""
+        start = _axes(start_axis, self.ndim, "flatten")[0] if self.ndim else 0
+        return self.reshape(*self.shape[:start], -1)
+
+    def squeeze(self, axis: Axis = None) -> Tensor:
+        axes = _axes(axis, self.ndim, "squeeze")
+        if axes is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        for a in axes:
+            if self.shape[a] != 1:
+                raise ValueError(f"squeeze: axis {a} of shape {self.shape} has size "
+                                 f"{self.shape[a]}, not 1")
+        return self.reshape(*(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        axis = _axes(axis, self.ndim + 1, "unsqueeze")[0]
+        shape = list(self.shape)
+        shape.insert(axis, 1)
+        return self.reshape(*shape)
+
+    def broadcast_to(self, *shape: Any) -> Tensor:
+        return ops.BroadcastTo.apply(self, shape=_shape_args(shape))
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.Index.apply(self, index=_index(index))
+
+
+def _shape_args(shape: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if not isinstance(s, (numbers.Integral)):
+            raise TypeError(f"shape entries must be integers, got {shape!r}")
+    return tuple(int(s) for s in shape)
+
+
+def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...] | None:
+    """Normalise ``axis`` (int, tuple or None) to a tuple of non-negative ints."""
+    if axis is None:
+        return None
+    items = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    out = []
+    for a in items:
+        if not isinstance(a, numbers.Integral):
+            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} "
+                             f"dimension{'s' if ndim != 1 else ''}")
+        out.append(int(a) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(out)
+
+
+def _index(index: Any) -> Any:
+    """Replace tensors inside an index by their arrays (integer or boolean)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+# ---------------------------------------------------------------------- constructors
+def _shape_of(shape: tuple) -> tuple[int, ...]:
+    return _shape_args(shape) if shape else ()
+
+
+def _float(dtype: Any) -> np.dtype:
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def zeros(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    return Tensor(np.zeros(_shape_of(shape), _float(dtype)), requires_grad=requires_grad)
+
+
+def ones(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    return Tensor(np.ones(_shape_of(shape), _float(dtype)), requires_grad=requires_grad)
+
+
+def full(shape: Any, fill_value: float, requires_grad: bool = False,
+         dtype: Any = None) -> Tensor:
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    if dtype is None:
+        dtype = Tensor(fill_value).dtype
+    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1,
+           requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Like ``np.arange``: integer arguments give int64, floats the default float dtype."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
+        dtype = np.int64 if ints else get_default_dtype()
+    return Tensor(np.arange(start, stop, step, dtype=dtype), requires_grad=requires_grad)
+
+
+def randn(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Standard normal samples from the library's generator (``tg.manual_seed``)."""
+    data = random.generator().standard_normal(_shape_of(shape)).astype(_float(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def rand(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Uniform samples in [0, 1) from the library's generator."""
+    data = random.generator().random(_shape_of(shape)).astype(_float(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    return Tensor(np.eye(n, m, dtype=_float(dtype)), requires_grad=requires_grad)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """``condition ? a : b`` elementwise, with broadcasting; no gradient to ``condition``."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
+    ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor(a)
+    return ops.Where.apply(ref._operand(a), ref._operand(b), cond)
+
+
+def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concatenate: need at least one tensor")
+    tensors = [tensors[0]._operand(t) if not isinstance(t, Tensor) else t for t in tensors]
+    return ops.Concatenate.apply(*tensors, axis=axis)
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: need at least one tensor")
+    tensors = [tensors[0]._operand(t) if not isinstance(t, Tensor) else t for t in tensors]
+    return ops.Stack.apply(*tensors, axis=axis)
+
+
+from . import functional, ops, random  # noqa: E402  (ops are built on Tensor)

@@ -1,0 +1,1 @@
+"""Helpers for property-testing ops against finite differences (needs ``hypothesis``)."""

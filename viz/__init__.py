@@ -1,0 +1,1 @@
+"""Computation-graph drawings (installed as tinygrad_ng.viz)."""
