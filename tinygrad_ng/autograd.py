@@ -82,6 +82,23 @@ class _ResumeMode:
         _state.grad = self.manager.prev.pop()
 
 
+# ----------------------------------------------------------------------------- module scopes
+# nn.Module.__call__ pushes its dotted name here, and every node records the innermost one
+# (``ctx.scope``), so graph drawings can group nodes by the module that produced them.
+
+scopes: list[str] = []
+
+
+@contextmanager
+def scope(name: str) -> Iterator[None]:
+    """Label the nodes created inside (used by ``nn.Module.__call__``)."""
+    scopes.append(name)
+    try:
+        yield
+    finally:
+        scopes.pop()
+
+
 # ----------------------------------------------------------------------------- anomaly mode
 
 

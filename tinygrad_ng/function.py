@@ -48,6 +48,7 @@ class Function:
     locked: list | None
     freed: bool
     source: str | None
+    scope: str | None
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -125,6 +126,7 @@ class Function:
         if record:
             ctx.needs_input_grad = tuple(type(a) is Tensor and a.requires_grad for a in args)
             ctx.source = None
+            ctx.scope = autograd.scopes[-1] if autograd.scopes else None
             result._ctx = ctx
         if autograd.is_anomaly_enabled():
             ctx.source = autograd.user_source_line()
