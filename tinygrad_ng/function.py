@@ -49,6 +49,7 @@ class Function:
     freed: bool
     source: str | None
     scope: str | None
+    kwargs: dict
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -126,6 +127,7 @@ class Function:
         if record:
             ctx.needs_input_grad = tuple(type(a) is Tensor and a.requires_grad for a in args)
             ctx.source = None
+            ctx.kwargs = kwargs  # lets a drawing replay the op (viz's gradient check)
             ctx.scope = autograd.scopes[-1] if autograd.scopes else None
             result._ctx = ctx
         if autograd.is_anomaly_enabled():
