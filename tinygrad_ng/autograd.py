@@ -20,12 +20,19 @@ import numpy as np
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-_state = threading.local()
+class _State(threading.local):
+    """Per-thread modes; class attributes are every new thread's defaults."""
+
+    grad = True
+    anomaly = False
+
+
+state = _State()
 
 
 def is_grad_enabled() -> bool:
     """True when operations record a graph (the default, per thread)."""
-    return getattr(_state, "grad", True)
+    return state.grad
 
 
 class _GradMode:
@@ -37,10 +44,10 @@ class _GradMode:
 
     def __enter__(self) -> None:
         self.prev.append(is_grad_enabled())
-        _state.grad = self.enabled
+        state.grad = self.enabled
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad = self.prev.pop()
+        state.grad = self.prev.pop()
 
     def __call__(self, fn):  # used as a decorator
         import functools
@@ -67,7 +74,7 @@ def set_grad_enabled(mode: bool) -> _GradMode:
     """Sets grad mode; usable as a context manager that restores the previous mode."""
     manager = _GradMode(mode)
     manager.prev.append(is_grad_enabled())
-    _state.grad = mode
+    state.grad = mode
     return _ResumeMode(manager)
 
 
@@ -79,7 +86,7 @@ class _ResumeMode:
         pass
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad = self.manager.prev.pop()
+        state.grad = self.manager.prev.pop()
 
 
 # ----------------------------------------------------------------------------- module scopes
@@ -103,7 +110,7 @@ def scope(name: str) -> Iterator[None]:
 
 
 def is_anomaly_enabled() -> bool:
-    return getattr(_state, "anomaly", False)
+    return state.anomaly
 
 
 class AnomalyError(FloatingPointError):
@@ -118,12 +125,12 @@ def detect_anomaly() -> Iterator[None]:
     ``nan`` cost can be traced to its source. It costs a stack walk per op: debug only.
     """
     prev = is_anomaly_enabled()
-    _state.anomaly = True
+    state.anomaly = True
     try:
         with np.errstate(all="ignore"):
             yield
     finally:
-        _state.anomaly = prev
+        state.anomaly = prev
 
 
 def user_source_line() -> str:
@@ -259,12 +266,12 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
                 check_finite(grad, ctx.op_name, "backward (incoming gradient)", ctx.source)
             parent_grads = ctx.backward(ctx, grad)
             if type(parent_grads) is not tuple:
-                parent_grads = (parent_grads,)
+                parent_grads = (tuple(parent_grads) if type(parent_grads) is list
+                                else (parent_grads,))
             if not retain_graph:
                 ctx.release()
             if len(parent_grads) != len(ctx.parents):
-                raise RuntimeError(f"{ctx.op_name}.backward returned {len(parent_grads)} "
-                                   f"gradients for {len(ctx.parents)} inputs")
+                parent_grads = _spread(ctx, parent_grads)
         for parent, needed, g in zip(ctx.parents, ctx.needs_input_grad, parent_grads):
             if not needed:
                 continue
@@ -280,6 +287,20 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
     if capture is not None:
         return [capture[id(t)] for t in targets]
     return None
+
+
+def _spread(ctx, grads: tuple) -> tuple:
+    """Accept one gradient per *tensor* input from a user op with non-tensor arguments."""
+    from .tensor import Tensor
+
+    tensor_slots = [i for i, p in enumerate(ctx.parents) if isinstance(p, Tensor)]
+    if len(grads) != len(tensor_slots):
+        raise RuntimeError(f"{ctx.op_name}.backward returned {len(grads)} gradients for "
+                           f"{len(ctx.parents)} inputs ({len(tensor_slots)} of them tensors)")
+    full: list = [None] * len(ctx.parents)
+    for i, g in zip(tensor_slots, grads):
+        full[i] = g
+    return tuple(full)
 
 
 def _conform(g, parent: Tensor, op: str) -> np.ndarray:

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd
+from .autograd import state
 
 
 class Function:
@@ -41,15 +42,10 @@ class Function:
     #: Names of the inputs used in ``derivatives`` (``∂/∂a``), for the readable formula.
     inputs: tuple[str, ...] = ("x",)
 
-    # Attributes every node has (user ops may add their own, as ``ctx.something = ...``).
-    parents: tuple
-    needs_input_grad: tuple
-    saved: tuple | None
-    locked: list | None
-    freed: bool
-    source: str | None
-    scope: str | None
-    kwargs: dict
+    # Every node's engine fields live in slots; an op's own fields (``ctx.axis = ...``) go
+    # to a __dict__ that is only created when an op sets one.
+    __slots__ = ("parents", "needs_input_grad", "saved", "locked", "freed", "source", "scope",
+                 "kwargs", "__dict__")
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -106,33 +102,40 @@ class Function:
         to ``forward`` as it is and receives no gradient.
         """
         ctx = object.__new__(cls)
-        ctx.saved = ctx.locked = None
+        ctx.saved = ctx.locked = ctx.parents = None
         ctx.freed = False
-        record = False
-        if autograd.is_grad_enabled():
-            for a in args:
-                if type(a) is Tensor and a.requires_grad:
-                    record = True
-                    break
-        ctx.parents = args if record else None
-        arrays = [a.data if type(a) is Tensor else a for a in args]
+        arrays = []
+        needs = []
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                needs.append(a.requires_grad)
+            else:
+                arrays.append(a)
+                needs.append(False)
+        record = state.grad and True in needs
+        if record:
+            ctx.parents = args
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
-        except ValueError as e:
+        except ValueError as e:  # name the op and the shapes (NumPy's message names neither)
+            name = cls.op or cls.__name__
+            if str(e).startswith(f"{name}:"):
+                raise
             shapes = " and ".join(str(np.shape(a)) for a in arrays)
-            raise ValueError(f"{cls.__name__.lower()}: shapes {shapes}: {e}") from None
+            raise ValueError(f"{name}: shapes {shapes}: {e}") from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         result = Tensor._make(out, record)
         if record:
-            ctx.needs_input_grad = tuple(type(a) is Tensor and a.requires_grad for a in args)
-            ctx.source = None
+            ctx.needs_input_grad = tuple(needs)
             ctx.kwargs = kwargs  # lets a drawing replay the op (viz's gradient check)
             ctx.scope = autograd.scopes[-1] if autograd.scopes else None
+            ctx.source = None
             result._ctx = ctx
-        if autograd.is_anomaly_enabled():
+        if state.anomaly:
             ctx.source = autograd.user_source_line()
-            autograd.check_finite(out, cls.__name__, "forward", ctx.source)
+            autograd.check_finite(out, ctx.op_name, "forward", ctx.source)
         return result
 
 

@@ -97,8 +97,8 @@ def numerical_grad(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float 
 def central_differences(array: np.ndarray, J: Callable[[], float], eps: float) -> np.ndarray:
     """(J(θ + εeᵢ) − J(θ − εeᵢ)) / 2ε for every element θᵢ of ``array`` (nudged in place)."""
     g = np.zeros(array.shape)
-    flat, gflat = array.reshape(-1), g.reshape(-1)
-    for i in range(flat.size):
+    flat, gflat = array.flat, g.reshape(-1)  # .flat writes through for any memory layout
+    for i in range(array.size):
         orig = flat[i]
         flat[i] = orig + eps
         plus = J()

@@ -107,7 +107,7 @@ class MatMul(Function):
                              "use * to multiply by a scalar")
         k_a, k_b = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]
         if k_a != k_b:
-            raise _MatMulShapeError(f"matmul: {a.shape} @ {b.shape}: inner dimensions "
+            raise ValueError(f"matmul: {a.shape} @ {b.shape}: inner dimensions "
                                     f"{k_a} != {k_b}")
         ctx.save_for_backward(a, b)
         return a @ b
@@ -117,10 +117,10 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
+        if b.ndim == 1:  # restore the axes NumPy dropped: g gets the shape of a2 @ b2
+            g = g[..., None]
         if a.ndim == 1:
-            g = np.expand_dims(g, -2)
-        if b.ndim == 1:
-            g = np.expand_dims(g, -1)
+            g = g[..., None, :]
         ga = gb = None
         if ctx.needs_input_grad[0]:
             ga = g @ np.swapaxes(b2, -1, -2)
@@ -131,10 +131,6 @@ class MatMul(Function):
             if b.ndim == 1:
                 gb = gb.squeeze(-1)
         return ga, gb
-
-
-class _MatMulShapeError(ValueError):
-    pass
 
 
 class Maximum(Function):
@@ -433,7 +429,7 @@ class Reshape(Function):
         try:
             return x.reshape(shape)
         except ValueError:
-            raise ValueError(f"cannot reshape a tensor of shape {x.shape} ({x.size} "
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} "
                              f"elements) into {tuple(shape)}") from None
 
     @staticmethod

@@ -1,0 +1,240 @@
+"""Data: mini-batches, train/dev/test splits, standardisation and small 2-D datasets.
+
+Everything is batch-first: ``X`` has shape ``(m, n_x)`` (one example per row) and labels
+``y`` shape ``(m,)``. The course stacks examples as columns, ``X`` of shape ``(n_x, m)``;
+``X.T`` converts. Randomness comes from ``seed`` when given, otherwise from the library's
+generator, so ``tg.manual_seed(n)`` makes every shuffle and dataset repeatable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from . import random
+from .dtypes import get_default_dtype
+from .tensor import Tensor
+
+__all__ = ["DataLoader", "Standardizer", "make_circles", "make_flower", "make_moons",
+           "make_spirals", "train_dev_test_split"]
+
+
+def _rng(seed: int | None) -> np.random.Generator:
+    return random.generator() if seed is None else np.random.default_rng(seed)
+
+
+def _array(a: Any, who: str, name: str) -> np.ndarray:
+    arr = a.data if isinstance(a, Tensor) else np.asarray(a)
+    if arr.ndim == 0:
+        raise ValueError(f"{who}: {name} must have a batch axis (one example per row), got a "
+                         "scalar")
+    return arr
+
+
+def _same_length(X: np.ndarray, Y: np.ndarray, who: str) -> None:
+    if len(X) != len(Y):
+        raise ValueError(f"{who}: X has {len(X)} examples (shape {X.shape}) but Y has "
+                         f"{len(Y)} (shape {Y.shape}); both must be batch-first")
+
+
+class DataLoader:
+    """Shuffled mini-batches ``(X_batch, Y_batch)`` as Tensors, the course's mini-batch GD.
+
+    Each pass (epoch) visits every example exactly once, in a new random order when
+    ``shuffle`` is on; the last batch holds the ``m mod batch_size`` leftovers unless
+    ``drop_last``. With ``seed`` the sequence of epochs is repeatable on its own; without,
+    it follows ``tg.manual_seed``. ``len(loader)`` is the number of batches per epoch.
+    Arrays keep their dtype (``Standardizer`` and the ``make_*`` datasets give float32).
+    """
+
+    def __init__(self, X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
+                 seed: int | None = None, drop_last: bool = False) -> None:
+        self.X = _array(X, "DataLoader", "X")
+        self.Y = _array(Y, "DataLoader", "Y")
+        _same_length(self.X, self.Y, "DataLoader")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self._generator = None if seed is None else np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        m = len(self.X)
+        return m // self.batch_size if self.drop_last else math.ceil(m / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        m = len(self.X)
+        if self.shuffle:
+            order = (self._generator or random.generator()).permutation(m)
+        else:
+            order = np.arange(m)
+        for k in range(len(self)):
+            idx = order[k * self.batch_size:(k + 1) * self.batch_size]
+            yield Tensor(self.X[idx]), Tensor(self.Y[idx])
+
+    def __repr__(self) -> str:
+        return (f"DataLoader({len(self.X)} examples, batch_size={self.batch_size}, "
+                f"{len(self)} batches, shuffle={self.shuffle}, drop_last={self.drop_last})")
+
+
+def _take(a: Any, idx: np.ndarray) -> Any:
+    """Rows ``idx`` of ``a``, as the same kind of object (Tensor in, Tensor out)."""
+    return Tensor(a.data[idx]) if isinstance(a, Tensor) else np.asarray(a)[idx]
+
+
+def train_dev_test_split(X: Any, Y: Any, fractions: tuple[float, float, float] = (0.98, 0.01,
+                                                                                  0.01),
+                         seed: int | None = None) -> tuple[tuple[Any, Any], ...]:
+    """Shuffle, then split into ``(train, dev, test)``, each an ``(X, Y)`` pair.
+
+    ``fractions`` are the shares of the examples (the course's 98/1/1 for big data sets,
+    60/20/20 for small ones); dev and test get ``round(fraction·m)`` examples, train the rest.
+    """
+    Xa, Ya = _array(X, "train_dev_test_split", "X"), _array(Y, "train_dev_test_split", "Y")
+    _same_length(Xa, Ya, "train_dev_test_split")
+    fractions = tuple(float(f) for f in fractions)
+    if len(fractions) != 3 or min(fractions) < 0 or not math.isclose(sum(fractions), 1.0,
+                                                                      abs_tol=1e-6):
+        raise ValueError(f"train_dev_test_split: fractions must be three non-negative numbers "
+                         f"summing to 1, got {fractions}")
+    m = len(Xa)
+    n_dev, n_test = round(fractions[1] * m), round(fractions[2] * m)
+    n_train = max(m - n_dev - n_test, 0)
+    order = _rng(seed).permutation(m)
+    parts = np.split(order, [n_train, n_train + n_dev])
+    return tuple((_take(X, idx), _take(Y, idx)) for idx in parts)
+
+
+class Standardizer:
+    """Normalise inputs with the training set's statistics: ``x := (x − μ) / σ`` per feature.
+
+    ``fit`` on the training set only, then ``transform`` train, dev and test with the same
+    μ and σ (the course's rule: never recompute them on dev/test). A constant feature gets
+    σ = 1 so it maps to 0 instead of dividing by zero.
+    """
+
+    def __init__(self) -> None:
+        self.mean: np.ndarray | None = None
+        self.std: np.ndarray | None = None
+
+    def fit(self, X: Any) -> Standardizer:
+        Xa = _array(X, "Standardizer.fit", "X")
+        if len(Xa) == 0:
+            raise ValueError("Standardizer.fit: X has no examples")
+        self.mean = Xa.mean(axis=0)
+        std = Xa.std(axis=0)
+        self.std = np.where(std > 0, std, 1).astype(std.dtype)
+        return self
+
+    def _check_fitted(self, who: str, Xa: np.ndarray) -> None:
+        if self.mean is None:
+            raise RuntimeError(f"Standardizer.{who}: call fit(X_train) first")
+        if Xa.shape[1:] != self.mean.shape:
+            raise ValueError(f"Standardizer.{who}: X has examples of shape {Xa.shape[1:]} but "
+                             f"the fitted ones had shape {self.mean.shape}")
+
+    def transform(self, X: Any) -> Any:
+        """``(X − μ) / σ``; a Tensor in gives a Tensor out, an array an array."""
+        Xa = _array(X, "Standardizer.transform", "X")
+        self._check_fitted("transform", Xa)
+        out = ((Xa - self.mean) / self.std).astype(Xa.dtype, copy=False)
+        return Tensor(out) if isinstance(X, Tensor) else out
+
+    def fit_transform(self, X: Any) -> Any:
+        return self.fit(X).transform(X)
+
+    def inverse_transform(self, X: Any) -> Any:
+        """``X·σ + μ``: back to the original units."""
+        Xa = _array(X, "Standardizer.inverse_transform", "X")
+        self._check_fitted("inverse_transform", Xa)
+        out = (Xa * self.std + self.mean).astype(Xa.dtype, copy=False)
+        return Tensor(out) if isinstance(X, Tensor) else out
+
+
+# ----------------------------------------------------------------------------- datasets
+
+
+def _finish(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return X.astype(get_default_dtype()), y.astype(np.int64)
+
+
+def _check_n(n: int, who: str, minimum: int = 1) -> None:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
+        raise ValueError(f"{who}: the number of points must be an int >= {minimum}, got {n!r}")
+
+
+def _split(n: int, k: int) -> list[int]:
+    """Sizes of ``k`` classes sharing ``n`` points as evenly as possible."""
+    return [n // k + (i < n % k) for i in range(k)]
+
+
+def make_flower(m: int = 400, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The course's planar "flower": two classes of ``m`` points in petals (not linearly
+    separable; logistic regression gets about 47%, a 4-unit tanh hidden layer about 90%).
+
+    Class j's points have angle θ = linspace(3.12·j, 3.12·(j+1)) + 0.2·noise and radius
+    r = 4·sin(4θ) + 0.2·noise, at (r·sin θ, r·cos θ).
+    """
+    _check_n(m, "make_flower", 2)
+    rng = _rng(seed)
+    X, y = [], []
+    for j, size in enumerate(_split(m, 2)):
+        theta = np.linspace(j * 3.12, (j + 1) * 3.12, size) + rng.standard_normal(size) * 0.2
+        r = 4 * np.sin(4 * theta) + rng.standard_normal(size) * 0.2
+        X.append(np.stack([r * np.sin(theta), r * np.cos(theta)], axis=1))
+        y.append(np.full(size, j))
+    return _finish(np.concatenate(X), np.concatenate(y))
+
+
+def make_moons(n: int = 200, noise: float = 0.1,
+               seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (class 0 on top, class 1 below, shifted right), plus
+    Gaussian noise of std ``noise``."""
+    _check_n(n, "make_moons", 2)
+    rng = _rng(seed)
+    n0, n1 = _split(n, 2)
+    a0, a1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
+    X = np.concatenate([np.stack([np.cos(a0), np.sin(a0)], axis=1),
+                        np.stack([1 - np.cos(a1), 0.5 - np.sin(a1)], axis=1)])
+    X = X + noise * rng.standard_normal(X.shape)
+    return _finish(X, np.repeat([0, 1], [n0, n1]))
+
+
+def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5,
+                 seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric circles: class 0 of radius 1, class 1 of radius ``factor`` (< 1)."""
+    _check_n(n, "make_circles", 2)
+    if not 0 < factor < 1:
+        raise ValueError(f"make_circles: factor must be in (0, 1), got {factor}")
+    rng = _rng(seed)
+    sizes = _split(n, 2)
+    parts = []
+    for radius, size in zip((1.0, factor), sizes):
+        angle = np.linspace(0, 2 * np.pi, size, endpoint=False)
+        parts.append(radius * np.stack([np.cos(angle), np.sin(angle)], axis=1))
+    X = np.concatenate(parts) + noise * rng.standard_normal((n, 2))
+    return _finish(X, np.repeat([0, 1], sizes))
+
+
+def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2,
+                 seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``classes`` interleaved spiral arms of ``n`` points in total (CS231n's spiral data).
+
+    Arm j has radius r = linspace(0, 1) and angle linspace(4j, 4(j+1)) + ``noise``·N(0, 1).
+    """
+    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 2:
+        raise ValueError(f"make_spirals: classes must be an int >= 2, got {classes!r}")
+    _check_n(n, "make_spirals", classes)
+    rng = _rng(seed)
+    sizes = _split(n, classes)
+    X = []
+    for j, size in enumerate(sizes):
+        r = np.linspace(0.0, 1.0, size)
+        t = np.linspace(4 * j, 4 * (j + 1), size) + noise * rng.standard_normal(size)
+        X.append(np.stack([r * np.sin(t), r * np.cos(t)], axis=1))
+    return _finish(np.concatenate(X), np.repeat(np.arange(classes), sizes))
