@@ -43,7 +43,7 @@ from . import random as _random
 __all__ = [
     "BetaRange", "Choice", "Integer", "LogUniform", "SearchResults", "Trial", "Uniform",
     "beta_range", "choice", "grid_search", "integer", "log_uniform", "random_search", "refine",
-    "sample",
+    "sample", "uniform",
 ]
 
 
