@@ -233,6 +233,7 @@ def test_diagnose_advice_follows_the_basic_recipe():
 
 def test_diagnose_tolerance():
     assert diagnose(0.08, 0.10).verdict == "high bias"  # variance exactly 2%: not more
+    assert diagnose(0.07, 0.08, bayes_error=0.05).verdict == "low bias and low variance"
     assert diagnose(0.08, 0.11).high_variance
     assert diagnose(0.01, 0.11, tolerance=0.2).verdict == "low bias and low variance"
     assert diagnose(0.005, 0.01, tolerance=0.001).verdict == "high bias and high variance"

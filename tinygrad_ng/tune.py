@@ -233,6 +233,11 @@ def _same(a: Any, b: Any) -> bool:
         return a is b
 
 
+def _check_mode(mode: str, who: str) -> None:
+    if mode not in ("min", "max"):
+        raise ValueError(f"{who}: mode must be 'min' or 'max', got {mode!r}")
+
+
 def _check_n(n: int) -> int:
     if not _is_int(n) or n < 1:
         raise ValueError(f"grid: number of points must be a positive integer, got {n!r}")
@@ -279,11 +284,12 @@ class SearchResults:
     method: str = "random search"
 
     def __post_init__(self) -> None:
+        _check_mode(self.mode, "SearchResults")
         sign = 1.0 if self.mode == "min" else -1.0
 
         def key(t: Trial) -> tuple[int, float, int]:
-            rank = 0 if t.ok else (1 if t.error is None else 2)
-            return rank, sign * t.metric if t.ok else 0.0, t.number
+            group = 0 if t.ok else (1 if t.error is None else 2)  # real, NaN, failed
+            return group, (sign * t.metric if t.ok else 0.0), t.number
 
         self.trials = sorted(self.trials, key=key)
 
@@ -346,8 +352,7 @@ def _run(train_fn: Callable[..., Any], param_sets: Sequence[dict[str, Any]],
     """Call ``train_fn(**params)`` for every set; exceptions are recorded, not raised."""
     if not callable(train_fn):
         raise TypeError(f"{method}: train_fn must be callable, got {type(train_fn).__name__}")
-    if mode not in ("min", "max"):
-        raise ValueError(f"{method}: mode must be 'min' or 'max', got {mode!r}")
+    _check_mode(mode, method)
     trials: list[Trial] = []
     bar = tqdm(param_sets, desc=method, unit="trial", disable=not progress)
     for number, params in enumerate(bar):
