@@ -250,56 +250,67 @@ class Tensor:
 
         Python and NumPy scalars are 'weak': a float32 tensor times 2.0 stays float32.
         """
-        if type(x) is Tensor:
-            return x
         if isinstance(x, Tensor):
             return x
-        if isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, np.ndarray):
+        if isinstance(x, (numbers.Number, np.generic)):
             dt = self.data.dtype
             if dt.kind == "f":
                 return Tensor._make(np.asarray(x, dtype=dt), False)
-            if dt.kind in "iu" and isinstance(x, (float, np.floating)):
+            if isinstance(x, (float, np.floating)):
                 return Tensor._make(np.asarray(x, dtype=get_default_dtype()), False)
-            if dt.kind == "b" and not isinstance(x, (bool, np.bool_)):
-                return Tensor(x)
         return Tensor(x)
+
+    def _pair(self, x: Any) -> tuple[Tensor, Tensor]:
+        """(self, operand); an integer tensor meeting a float scalar becomes float, as in
+        PyTorch (``int_tensor * 0.5`` is float32, not float64)."""
+        other = self._operand(x)
+        if self.data.dtype.kind != "f" and other.data.dtype.kind == "f" and other.ndim == 0 \
+                and not isinstance(x, Tensor):
+            return Tensor._make(self.data.astype(other.data.dtype), False), other
+        return self, other
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> Tensor:
-        return ops.Add.apply(self, self._operand(other))
+        return ops.Add.apply(*self._pair(other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return ops.Add.apply(self._operand(other), self)
+        a, b = self._pair(other)
+        return ops.Add.apply(b, a)
 
     def __sub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(self, self._operand(other))
+        return ops.Sub.apply(*self._pair(other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return ops.Sub.apply(self._operand(other), self)
+        a, b = self._pair(other)
+        return ops.Sub.apply(b, a)
 
     def __mul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(self, self._operand(other))
+        return ops.Mul.apply(*self._pair(other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return ops.Mul.apply(self._operand(other), self)
+        a, b = self._pair(other)
+        return ops.Mul.apply(b, a)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops.Div.apply(self, self._operand(other))
+        return ops.Div.apply(*self._pair(other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return ops.Div.apply(self._operand(other), self)
+        a, b = self._pair(other)
+        return ops.Div.apply(b, a)
 
     def __pow__(self, other: Any) -> Tensor:
-        return ops.Pow.apply(self, self._operand(other))
+        return ops.Pow.apply(*self._pair(other))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return ops.Pow.apply(self._operand(other), self)
+        a, b = self._pair(other)
+        return ops.Pow.apply(b, a)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return ops.MatMul.apply(self, self._operand(other))
+        return ops.MatMul.apply(*self._pair(other))
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return ops.MatMul.apply(self._operand(other), self)
+        a, b = self._pair(other)
+        return ops.MatMul.apply(b, a)
 
     def __neg__(self) -> Tensor:
         return ops.Neg.apply(self)
