@@ -218,35 +218,39 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
     non-leaves that retain it); otherwise nothing's ``.grad`` is touched and the gradients
     of ``targets`` are returned (``None`` for a target the roots do not depend on).
     """
-    # 1. Count, for each reachable node, its consumers inside the graph.
+    # 1. Count, for each reachable node, its consumers inside the graph (iterative DFS).
     consumers: dict = dict.fromkeys(roots, 0)
     stack = [r for r in consumers if r._ctx is not None]
-    seen = set(stack)
     while stack:
         ctx = stack.pop()._ctx
         for parent, needed in zip(ctx.parents, ctx.needs_input_grad):
             if needed:
-                consumers[parent] = consumers.get(parent, 0) + 1
-                if parent._ctx is not None and parent not in seen:
-                    seen.add(parent)
-                    stack.append(parent)
+                n = consumers.get(parent)
+                if n is None:  # first visit
+                    consumers[parent] = 1
+                    if parent._ctx is not None:
+                        stack.append(parent)
+                else:
+                    consumers[parent] = n + 1
 
-    # 2. Seed the roots; pending[node] = [gradient so far, whether we own that array].
+    # 2. Seed the roots. ``owned`` holds the ids of pending sums this engine allocated:
+    #    only those may be added into in place (an op's gradient may alias another array).
     pending: dict = {}
+    owned: set[int] = set()
     for r, g in zip(roots, grads):
-        _accumulate(pending, r, g)
+        _accumulate(pending, owned, r, g)
     capture = None if targets is None else {id(t): None for t in targets}
     handed: set[int] = set()
     ready = [r for r in consumers if consumers[r] == 0]
-    anomaly = is_anomaly_enabled()
+    anomaly = state.anomaly
 
-    # 3. Process each node once every consumer has reported.
+    # 3. Process each node once every consumer has reported (Kahn's algorithm).
     while ready:
         node = ready.pop()
-        entry = pending.pop(node, None)
+        grad = pending.pop(node, None)
         ctx = node._ctx
-        if entry is not None:
-            grad = entry[0]
+        if grad is not None:
+            owned.discard(id(grad))
             if capture is not None:
                 if id(node) in capture:
                     capture[id(node)] = grad
@@ -254,7 +258,7 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
                 _store_grad(node, grad, handed)
         if ctx is None:
             continue
-        if entry is None:  # nothing flowed here: only release the parents' counts
+        if grad is None:  # nothing flowed here: only release the parents' counts
             parent_grads = (None,) * len(ctx.parents)
         else:
             if ctx.freed:
@@ -276,10 +280,12 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
             if not needed:
                 continue
             if g is not None:
-                g = _conform(g, parent, ctx.op_name)
+                data = parent.data
+                if type(g) is not np.ndarray or g.shape != data.shape or g.dtype != data.dtype:
+                    g = _conform(g, data, ctx.op_name)
                 if anomaly:
                     check_finite(g, ctx.op_name, "backward", ctx.source)
-                _accumulate(pending, parent, g)
+                _accumulate(pending, owned, parent, g)
             count = consumers[parent] - 1
             consumers[parent] = count
             if count == 0:
@@ -303,31 +309,32 @@ def _spread(ctx, grads: tuple) -> tuple:
     return tuple(full)
 
 
-def _conform(g, parent: Tensor, op: str) -> np.ndarray:
-    """Un-broadcast ``g`` to the parent's shape and cast it to the parent's dtype."""
-    if type(g) is not np.ndarray:
-        g = np.asarray(g)
-    shape = parent.data.shape
-    if g.shape != shape:
-        g = unbroadcast(g, shape)
-        if g.shape != shape:
+def _conform(g, data: np.ndarray, op: str) -> np.ndarray:
+    """Un-broadcast ``g`` to the input's shape and cast it to the input's dtype."""
+    g = np.asarray(g)
+    if g.shape != data.shape:
+        g = unbroadcast(g, data.shape)
+        if g.shape != data.shape:
             raise RuntimeError(f"{op}.backward returned a gradient of shape {g.shape} "
-                               f"for an input of shape {shape}")
-    if g.dtype != parent.data.dtype:
-        g = g.astype(parent.data.dtype)
+                               f"for an input of shape {data.shape}")
+    if g.dtype != data.dtype:
+        g = g.astype(data.dtype)
     return g
 
 
-def _accumulate(pending: dict, node, g: np.ndarray) -> None:
-    """Sum path contributions; in place only into an array this engine allocated."""
-    entry = pending.get(node)
-    if entry is None:
-        pending[node] = [g, False]
-    elif entry[1]:
-        entry[0] += g
+def _accumulate(pending: dict, owned: set[int], node, g: np.ndarray) -> None:
+    """Sum the contributions of every path into ``pending[node]``."""
+    prev = pending.get(node)
+    if prev is None:
+        pending[node] = g
+    elif id(prev) in owned:
+        prev += g
     else:
-        entry[0] = entry[0] + g
-        entry[1] = True
+        total = prev + g
+        if type(total) is not np.ndarray:  # 0-d operands give a NumPy scalar
+            total = np.asarray(total)
+        owned.add(id(total))
+        pending[node] = total
 
 
 def _store_grad(node: Tensor, g: np.ndarray, handed: set[int]) -> None:
