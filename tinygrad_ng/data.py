@@ -110,6 +110,12 @@ def train_dev_test_split(X: Any, Y: Any, fractions: tuple[float, float, float] =
     return tuple((_take(X, idx), _take(Y, idx)) for idx in parts)
 
 
+def _like(X: Any, Xa: np.ndarray, values: np.ndarray) -> Any:
+    """``values`` in Xa's float dtype (the default one for integer data), a Tensor if X is."""
+    out = values.astype(Xa.dtype if Xa.dtype.kind == "f" else get_default_dtype())
+    return Tensor(out) if isinstance(X, Tensor) else out
+
+
 class Standardizer:
     """Normalise inputs with the training set's statistics: ``x := (x − μ) / σ`` per feature.
 
@@ -126,9 +132,9 @@ class Standardizer:
         Xa = _array(X, "Standardizer.fit", "X")
         if len(Xa) == 0:
             raise ValueError("Standardizer.fit: X has no examples")
-        self.mean = Xa.mean(axis=0)
-        std = Xa.std(axis=0)
-        self.std = np.where(std > 0, std, 1).astype(std.dtype)
+        self.mean = Xa.mean(axis=0, dtype=np.float64)  # float64: exact even for float32 data
+        std = Xa.std(axis=0, dtype=np.float64)
+        self.std = np.where(std > 0, std, 1.0)
         return self
 
     def _check_fitted(self, who: str, Xa: np.ndarray) -> None:
@@ -142,8 +148,7 @@ class Standardizer:
         """``(X − μ) / σ``; a Tensor in gives a Tensor out, an array an array."""
         Xa = _array(X, "Standardizer.transform", "X")
         self._check_fitted("transform", Xa)
-        out = ((Xa - self.mean) / self.std).astype(Xa.dtype, copy=False)
-        return Tensor(out) if isinstance(X, Tensor) else out
+        return _like(X, Xa, (Xa - self.mean) / self.std)
 
     def fit_transform(self, X: Any) -> Any:
         return self.fit(X).transform(X)
@@ -152,8 +157,7 @@ class Standardizer:
         """``X·σ + μ``: back to the original units."""
         Xa = _array(X, "Standardizer.inverse_transform", "X")
         self._check_fitted("inverse_transform", Xa)
-        out = (Xa * self.std + self.mean).astype(Xa.dtype, copy=False)
-        return Tensor(out) if isinstance(X, Tensor) else out
+        return _like(X, Xa, Xa * self.std + self.mean)
 
 
 # ----------------------------------------------------------------------------- datasets
