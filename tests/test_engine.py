@@ -113,15 +113,24 @@ def test_million_op_chain_backpropagates_without_recursion():
 def test_in_place_change_of_a_saved_array_is_refused():
     (w,) = leaves([1.0, 2.0])
     x = Tensor([3.0, 4.0])
-    loss = (w * x).sum()
+    loss = (w * x * w).sum()  # backward needs x and w
     with pytest.raises(ValueError, match="read-only"):
         w.data[...] = 0
     with pytest.raises(ValueError, match="read-only"):
         x.data[0] = 7
     loss.backward()
-    np.testing.assert_allclose(w.grad, [3.0, 4.0])
+    np.testing.assert_allclose(w.grad, [6.0, 16.0])
     w.data -= 0.1 * w.grad  # the ordinary optimiser update after backward still works
-    np.testing.assert_allclose(w.data, [0.7, 1.6])
+    np.testing.assert_allclose(w.data, [0.4, 0.4])
+
+
+def test_arrays_backward_does_not_need_stay_writable():
+    (w,) = leaves([1.0, 2.0])
+    X = Tensor([3.0, 4.0])
+    loss = (w * X).sum()  # dL/dw = X: w itself is not needed
+    w.data[0] = 10.0
+    loss.backward()
+    np.testing.assert_allclose(w.grad, [3.0, 4.0])
 
 
 def test_a_graph_dropped_without_backward_unlocks_its_arrays():
@@ -134,7 +143,7 @@ def test_a_graph_dropped_without_backward_unlocks_its_arrays():
 
 def test_array_shared_by_two_graphs_stays_locked_until_both_are_done():
     (w,) = leaves([1.0])
-    y1, y2 = (w * w).sum(), (w * 3).sum()
+    y1, y2 = (w * w).sum(), (w.square() * 3).sum()
     y1.backward()
     with pytest.raises(ValueError):
         w.data[0] = 2.0

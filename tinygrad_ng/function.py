@@ -116,6 +116,7 @@ class Function:
         record = state.grad and True in needs
         if record:
             ctx.parents = args
+        ctx.needs_input_grad = tuple(needs)  # forward may save only what backward will use
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as e:  # name the op and the shapes (NumPy's message names neither)
@@ -128,7 +129,6 @@ class Function:
             out = np.asarray(out)
         result = Tensor._make(out, record)
         if record:
-            ctx.needs_input_grad = tuple(needs)
             ctx.kwargs = kwargs  # lets a drawing replay the op (viz's gradient check)
             ctx.scope = autograd.scopes[-1] if autograd.scopes else None
             ctx.source = None

@@ -44,14 +44,14 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad  # keep only what backward will read
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        need_a, need_b = ctx.needs_input_grad
-        return (g * b if need_a else None), (g * a if need_b else None)
+        return (None if b is None else g * b), (None if a is None else g * a)
 
 
 class Div(Function):
@@ -109,26 +109,27 @@ class MatMul(Function):
         if k_a != k_b:
             raise ValueError(f"matmul: {a.shape} @ {b.shape}: inner dimensions "
                                     f"{k_a} != {k_b}")
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        ctx.ndims = a.ndim, b.ndim
         return a @ b
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        if b.ndim == 1:  # restore the axes NumPy dropped: g gets the shape of a2 @ b2
+        a_ndim, b_ndim = ctx.ndims
+        if b_ndim == 1:  # restore the axes NumPy dropped: g gets the shape of a2 @ b2
             g = g[..., None]
-        if a.ndim == 1:
+        if a_ndim == 1:
             g = g[..., None, :]
         ga = gb = None
-        if ctx.needs_input_grad[0]:
-            ga = g @ np.swapaxes(b2, -1, -2)
-            if a.ndim == 1:
+        if b is not None:  # dA = g Bᵀ
+            ga = g @ np.swapaxes(b[:, None] if b_ndim == 1 else b, -1, -2)
+            if a_ndim == 1:
                 ga = ga.squeeze(-2)
-        if ctx.needs_input_grad[1]:
-            gb = np.swapaxes(a2, -1, -2) @ g
-            if b.ndim == 1:
+        if a is not None:  # dB = Aᵀ g
+            gb = np.swapaxes(a[None, :] if a_ndim == 1 else a, -1, -2) @ g
+            if b_ndim == 1:
                 gb = gb.squeeze(-1)
         return ga, gb
 

@@ -254,10 +254,12 @@ class Tensor:
             return x
         if isinstance(x, (numbers.Number, np.generic)):
             dt = self.data.dtype
+            if dt.kind != "f" and isinstance(x, (float, np.floating)):
+                dt = get_default_dtype()
             if dt.kind == "f":
-                return Tensor._make(np.asarray(x, dtype=dt), False)
-            if isinstance(x, (float, np.floating)):
-                return Tensor._make(np.asarray(x, dtype=get_default_dtype()), False)
+                const = np.array(x, dtype=dt)
+                const.flags.writeable = False  # nobody may change a constant: no lock needed
+                return Tensor._make(const, False)
         return Tensor(x)
 
     def _pair(self, x: Any) -> tuple[Tensor, Tensor]:

@@ -1,0 +1,396 @@
+"""A safe parser for the arithmetic typed on the command line: ``3*(a + b*c)``.
+
+The text is parsed with Python's ``ast`` and then *walked*, never ``eval``'d: only numbers,
+variable names, ``+ - * / ** @``, unary ``-``/``+`` and calls of the functions in
+:data:`FUNCTIONS` are accepted, everything else (attribute access, subscripts, lambdas,
+comprehensions, keyword arguments, strings, …) is rejected with a one-line
+:class:`ExpressionError`. Several statements may name intermediate results, as the course
+does::
+
+    u = b*c; v = a + u; J = 3*v
+
+Each sub-expression becomes a tensor named after its own text (``b * c``, or ``u`` when it
+is assigned to a name), so a drawing of the graph reads like the formula.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tinygrad_ng.autograd import no_grad
+from tinygrad_ng.tensor import Tensor
+
+#: Longest expression text accepted (characters).
+MAX_LENGTH = 1000
+#: Most syntax-tree nodes accepted (a bound on the size of the graph).
+MAX_NODES = 400
+#: Deepest nesting of sub-expressions accepted.
+MAX_DEPTH = 60
+#: Largest magnitude of a number literal.
+MAX_NUMBER = 1e15
+#: Largest magnitude of an exponent that is a constant (``x ** 9**9`` is refused).
+MAX_EXPONENT = 100.0
+#: Longest node name taken from the expression text; longer ones are shortened with "…".
+MAX_NAME = 40
+
+Value = np.float64 | Tensor  # constants are folded into NumPy floats
+
+
+class ExpressionError(ValueError):
+    """The expression is not one this parser accepts, or cannot be evaluated."""
+
+
+@dataclass(frozen=True)
+class Func:
+    """A whitelisted function: ``fn`` applied to ``tensors`` tensor arguments followed by up
+    to ``constants`` number arguments (of which ``required`` are mandatory)."""
+
+    fn: Callable[..., Tensor]
+    tensors: int
+    constants: int = 0
+    required: int = 0
+    doc: str = ""
+
+
+def _reduction(name: str) -> Callable[[Tensor], Tensor]:
+    return lambda x: getattr(x, name)()
+
+
+def _max(x: Tensor, y: Tensor | None = None) -> Tensor:
+    return x.max() if y is None else x.maximum(y)
+
+
+def _min(x: Tensor, y: Tensor | None = None) -> Tensor:
+    return x.min() if y is None else x.minimum(y)
+
+
+def _clip(x: Tensor, lo: float, hi: float) -> Tensor:
+    if lo > hi:
+        raise ExpressionError(f"clip: the lower bound {lo:g} is above the upper bound {hi:g}")
+    return x.clip(lo, hi)
+
+
+#: The functions an expression may call, by name.
+FUNCTIONS: dict[str, Func] = {
+    "exp": Func(Tensor.exp, 1, doc="eˣ"),
+    "log": Func(Tensor.log, 1, doc="natural log"),
+    "sqrt": Func(Tensor.sqrt, 1),
+    "abs": Func(Tensor.abs, 1),
+    "square": Func(Tensor.square, 1, doc="x²"),
+    "sigmoid": Func(Tensor.sigmoid, 1, doc="1/(1 + e⁻ˣ)"),
+    "tanh": Func(Tensor.tanh, 1),
+    "relu": Func(Tensor.relu, 1, doc="max(0, x)"),
+    "leaky_relu": Func(Tensor.leaky_relu, 1, constants=1, doc="leaky_relu(x, slope=0.01)"),
+    "clip": Func(_clip, 1, constants=2, required=2, doc="clip(x, lo, hi)"),
+    "maximum": Func(Tensor.maximum, 2),
+    "minimum": Func(Tensor.minimum, 2),
+    "max": Func(_max, 1, doc="max(x): largest element; max(x, y): elementwise"),
+    "min": Func(_min, 1, doc="min(x): smallest element; min(x, y): elementwise"),
+    "sum": Func(_reduction("sum"), 1),
+    "mean": Func(_reduction("mean"), 1),
+    "var": Func(_reduction("var"), 1),
+    "logsumexp": Func(_reduction("logsumexp"), 1),
+    "softmax": Func(Tensor.softmax, 1),
+    "log_softmax": Func(Tensor.log_softmax, 1),
+}
+#: Functions taking one more optional tensor argument (``max(x, y)``).
+_OPTIONAL_TENSOR = {"max", "min"}
+#: Named constants usable in expressions (a variable of the same name takes precedence).
+CONSTANTS = {"pi": np.float64(math.pi)}
+
+_BINARY = {
+    ast.Add: (lambda a, b: a + b, "+"),
+    ast.Sub: (lambda a, b: a - b, "-"),
+    ast.Mult: (lambda a, b: a * b, "*"),
+    ast.Div: (lambda a, b: a / b, "/"),
+    ast.Pow: (lambda a, b: a ** b, "**"),
+    ast.MatMult: (lambda a, b: a @ b, "@"),
+}
+
+_REFUSED = {
+    ast.Attribute: "attribute access (x.y) is not allowed",
+    ast.Subscript: "subscripts (x[i]) are not allowed",
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.Compare: "comparisons are not allowed",
+    ast.BoolOp: "'and'/'or' are not allowed",
+    ast.IfExp: "'x if c else y' is not allowed",
+    ast.NamedExpr: "':=' is not allowed; write 'name = expression' as a statement",
+    ast.Starred: "'*args' is not allowed",
+    ast.JoinedStr: "strings are not allowed",
+    ast.List: "lists are not allowed; give array values with --var x=1,2,3",
+    ast.Tuple: "tuples are not allowed",
+    ast.Set: "sets are not allowed",
+    ast.Dict: "dicts are not allowed",
+    ast.Await: "'await' is not allowed",
+    ast.Yield: "'yield' is not allowed",
+    ast.YieldFrom: "'yield' is not allowed",
+}
+
+_ALLOWED = ("numbers, variable names, + - * / ** @, parentheses and the functions "
+            + ", ".join(sorted(FUNCTIONS)))
+
+
+@dataclass
+class Result:
+    """What :func:`evaluate` built: the output tensor, its name, the input variables and
+    the intermediate results that were given names."""
+
+    output: Tensor
+    name: str | None
+    variables: dict[str, Tensor]
+    named: dict[str, Tensor] = field(default_factory=dict)
+
+
+def parse(text: str) -> list[ast.stmt]:
+    """Parse ``text`` into statements, checking length and syntax (not yet the content)."""
+    if not text.strip():
+        raise ExpressionError("the expression is empty")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is {len(text)} characters long; the limit is "
+                              f"{MAX_LENGTH}")
+    try:
+        tree = ast.parse(text.strip(), mode="exec")
+    except SyntaxError as e:
+        where = f" at column {e.offset}" if e.offset else ""
+        raise ExpressionError(f"invalid syntax{where}: {e.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as e:  # huge literals, deep nesting
+        raise ExpressionError(f"cannot parse the expression: {e}") from None
+    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        raise ExpressionError(f"the expression is too big (more than {MAX_NODES} syntax nodes)")
+    if _depth(tree) > MAX_DEPTH:
+        raise ExpressionError(f"the expression is nested too deeply (more than {MAX_DEPTH} "
+                              "levels)")
+    return tree.body
+
+
+def _depth(tree: ast.AST) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _text(node: ast.AST) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= MAX_NAME else text[:MAX_NAME - 1] + "…"
+
+
+class _Builder:
+    """Walks the syntax tree, building tensors for sub-expressions that involve a variable
+    and NumPy floats for constant ones (so ``2**3`` is folded into 8)."""
+
+    def __init__(self, variables: Mapping[str, Tensor]) -> None:
+        self.variables = dict(variables)
+        self.named: dict[str, Tensor] = {}
+
+    # ---------------------------------------------------------------- statements
+    def run(self, body: list[ast.stmt]) -> Result:
+        name, out = None, None
+        for i, stmt in enumerate(body):
+            last = i == len(body) - 1
+            if isinstance(stmt, ast.Assign):
+                name, out = self.assign(stmt)
+            elif isinstance(stmt, ast.Expr) and last:
+                name, out = None, self.value(stmt.value)
+            elif isinstance(stmt, ast.Expr):
+                raise ExpressionError(f"'{_text(stmt)}' computes a value that is never used; "
+                                      "only the last statement may be a bare expression")
+            else:
+                raise ExpressionError(f"{type(stmt).__name__.lower()} statements are not "
+                                      f"allowed; use {_ALLOWED}")
+        if not isinstance(out, Tensor) or not out.requires_grad:
+            raise ExpressionError("the expression does not depend on any variable; give at "
+                                  "least one with --var NAME=VALUE and use it")
+        return Result(out, name, self.variables, self.named)
+
+    def assign(self, stmt: ast.Assign) -> tuple[str, Value]:
+        if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
+            raise ExpressionError(f"'{_text(stmt)}': assign to one plain name, as in "
+                                  "'u = b*c'")
+        target = stmt.targets[0].id
+        if target in self.variables:
+            raise ExpressionError(f"'{target}' is an input variable (--var); pick another name "
+                                  "for the result")
+        if target in self.named:
+            raise ExpressionError(f"'{target}' is assigned twice; give each result its own "
+                                  "name")
+        if target in FUNCTIONS:
+            raise ExpressionError(f"'{target}' is a function name; pick another name")
+        value = self.value(stmt.value)
+        if isinstance(value, Tensor) and not isinstance(stmt.value, ast.Name):
+            value.name = target  # 'u = b*c' names the node u; 'w = u' is only an alias
+        self.named[target] = value
+        return target, value
+
+    # ---------------------------------------------------------------- expressions
+    def value(self, node: ast.expr) -> Value:
+        if isinstance(node, ast.Constant):
+            return self.constant(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.UnaryOp):
+            return self.unary(node)
+        if isinstance(node, ast.BinOp):
+            return self.binary(node)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        reason = _REFUSED.get(type(node))
+        if reason is None:
+            reason = f"{type(node).__name__} is not allowed"
+        raise ExpressionError(f"'{_text(node)}': {reason}; use {_ALLOWED}")
+
+    def constant(self, node: ast.Constant) -> np.float64:
+        v = node.value
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            kind = "a string" if isinstance(v, (str, bytes)) else repr(v)
+            raise ExpressionError(f"'{_text(node)}': only numbers are allowed as constants, "
+                                  f"got {kind}")
+        if not abs(v) <= MAX_NUMBER:
+            raise ExpressionError(f"a number in the expression is too large (the limit is "
+                                  f"{MAX_NUMBER:g})")
+        # NumPy arithmetic for constants too: 1/0 gives inf (reported below), not an error
+        return np.float64(v)
+
+    def name(self, node: ast.Name) -> Value:
+        n = node.id
+        for scope in (self.named, self.variables, CONSTANTS):
+            if n in scope:
+                return scope[n]
+        if n in FUNCTIONS:
+            raise ExpressionError(f"'{n}' is a function: call it, as in {n}(x)")
+        known = sorted(self.variables) + sorted(self.named)
+        listing = ", ".join(known) if known else "none: give them with --var NAME=VALUE"
+        raise ExpressionError(f"unknown variable '{n}'; known variables: {listing}")
+
+    def unary(self, node: ast.UnaryOp) -> Value:
+        x = self.value(node.operand)
+        if isinstance(node.op, ast.USub):
+            return self.named_result(node, -x)
+        if isinstance(node.op, ast.UAdd):
+            return x
+        raise ExpressionError(f"'{_text(node)}': the operator "
+                              f"{type(node.op).__name__} is not allowed; use {_ALLOWED}")
+
+    def binary(self, node: ast.BinOp) -> Value:
+        op = _BINARY.get(type(node.op))
+        if op is None:
+            raise ExpressionError(f"'{_text(node)}': the operator {type(node.op).__name__} is "
+                                  f"not allowed; use {_ALLOWED}")
+        a, b = self.value(node.left), self.value(node.right)
+        if isinstance(node.op, ast.Pow) and not isinstance(b, Tensor) and \
+                abs(b) > MAX_EXPONENT:
+            raise ExpressionError(f"'{_text(node)}': the exponent {b:g} is too large (the "
+                                  f"limit is {MAX_EXPONENT:g})")
+        return self.named_result(node, op[0](a, b))
+
+    def call(self, node: ast.Call) -> Value:
+        if not isinstance(node.func, ast.Name):
+            raise ExpressionError(f"'{_text(node)}': only calls of the functions "
+                                  f"{', '.join(sorted(FUNCTIONS))} are allowed")
+        fname = node.func.id
+        f = FUNCTIONS.get(fname)
+        if f is None:
+            raise ExpressionError(f"unknown function '{fname}'; allowed: "
+                                  f"{', '.join(sorted(FUNCTIONS))}")
+        if node.keywords:
+            raise ExpressionError(f"'{_text(node)}': keyword arguments are not allowed; pass "
+                                  "arguments by position")
+        tensors = f.tensors + (fname in _OPTIONAL_TENSOR and len(node.args) > 1)
+        low, high = tensors + f.required, tensors + f.constants
+        if not low <= len(node.args) <= high:
+            want = str(low) if low == high else f"{low} to {high}"
+            usage = f" ({f.doc})" if f.doc else ""
+            raise ExpressionError(f"{fname}() takes {want} argument(s){usage}, got "
+                                  f"{len(node.args)}")
+        args = [self.value(a) for a in node.args]
+        for a, arg in zip(node.args[tensors:], args[tensors:]):
+            if isinstance(arg, Tensor):
+                raise ExpressionError(f"{fname}(): the argument '{_text(a)}' must be a "
+                                      "constant number")
+        tensor_args = [a if isinstance(a, Tensor) else _const(a) for a in args[:tensors]]
+        if not any(a.requires_grad for a in tensor_args):  # fold a constant call
+            with no_grad():
+                return _finite(f.fn(*tensor_args, *args[tensors:]).item(), node)
+        return self.named_result(node, f.fn(*tensor_args, *args[tensors:]))
+
+    @staticmethod
+    def named_result(node: ast.expr, value: Value) -> Value:
+        if isinstance(value, Tensor):
+            if value.requires_grad and value.name is None:
+                value.name = _text(node)
+            return value
+        return _finite(value, node)
+
+
+def _const(x: float) -> Tensor:
+    return Tensor(np.float64(x))
+
+
+def _finite(x: float, node: ast.expr) -> np.float64:
+    x = np.float64(x)
+    if not np.isfinite(x):
+        raise ExpressionError(f"'{_text(node)}' = {x} (not a finite number)")
+    return x
+
+
+def evaluate(text: str, variables: Mapping[str, Value]) -> Result:
+    """Build the computation graph of ``text`` over ``variables`` (name → number, array or
+    Tensor; numbers and arrays become float64 leaves that require grad, named after the
+    variable). Raises :class:`ExpressionError` for anything outside the accepted grammar.
+    """
+    body = parse(text)
+    leaves = {}
+    for n, v in variables.items():
+        if not n.isidentifier() or n.startswith("_"):
+            raise ExpressionError(f"'{n}' is not a valid variable name (letters, digits and _, "
+                                  "not starting with a digit or _)")
+        if n in FUNCTIONS:
+            raise ExpressionError(f"'{n}' is a function name; pick another variable name")
+        t = v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype=np.float64),
+                                                   requires_grad=True)
+        if t.name is None:
+            t.name = n
+        leaves[n] = t
+    with np.errstate(all="ignore"):
+        try:
+            return _Builder(leaves).run(body)
+        except (ValueError, TypeError, IndexError) as e:  # shape mismatches and the like
+            if isinstance(e, ExpressionError):
+                raise
+            raise ExpressionError(str(e).splitlines()[0]) from None
+        except OverflowError as e:
+            raise ExpressionError(f"a constant overflows: {e}") from None
+
+
+def first_non_finite(root: Tensor) -> Tensor | None:
+    """The earliest node (inputs before outputs) of ``root``'s graph whose value is not
+    finite: the place where a NaN or an infinity appeared."""
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        if t._ctx is not None:
+            stack.extend((p, False) for p in t._ctx.parents if isinstance(p, Tensor))
+    for t in order:
+        if t.data.dtype.kind == "f" and not np.all(np.isfinite(t.data)):
+            return t
+    return None
