@@ -169,6 +169,7 @@ _locks: dict[int, list] = {}
 
 
 def lock(arrays: tuple) -> list:
+    """Make the arrays read-only (counting holders); returns those this call holds."""
     locked = []
     for a in arrays:
         if type(a) is not np.ndarray:
@@ -177,23 +178,22 @@ def lock(arrays: tuple) -> list:
         if entry is not None:
             entry[1] += 1
         elif a.flags.writeable:
-            a.flags.writeable = False
+            a.setflags(write=False)
             _locks[id(a)] = [a, 1]
-        else:
+        else:  # read-only already (a constant, a broadcast view): nothing to guard
             continue
         locked.append(a)
     return locked
 
 
 def unlock(arrays: list) -> None:
+    """Release one hold on each array; the last holder makes it writeable again."""
     for a in arrays:
-        entry = _locks.get(id(a))
-        if entry is None:
-            continue
+        entry = _locks[id(a)]
         entry[1] -= 1
         if entry[1] == 0:
             del _locks[id(a)]
-            a.flags.writeable = True
+            a.setflags(write=True)
 
 
 # ----------------------------------------------------------------------------- backpropagation
