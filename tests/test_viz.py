@@ -1,0 +1,522 @@
+"""tinygrad_ng.viz: DOT content of drawings, rendering, grouping, gradient-check colours,
+backprop frames and plots."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import graphviz
+import hypothesis.strategies as st
+import numpy as np
+import pytest
+from hypothesis import given
+from tinygrad_ng.viz import (
+    GraphDrawing,
+    backprop_steps,
+    check_graph,
+    course_example,
+    draw_graph,
+    plot_decision_boundary,
+    plot_history,
+    predicted_labels,
+    save,
+    save_steps,
+)
+from tinygrad_ng.viz.__main__ import main as viz_main
+from tinygrad_ng.viz.walk import nearest_first, topological_order
+
+import tinygrad_ng as tg
+from tinygrad_ng import Tensor
+from tinygrad_ng.autograd import scope
+
+NODE = re.compile(r"^\t+(\w+) \[(.*)\]$")
+EDGE = re.compile(r"^\t+(\w+) -> (\w+) \[(.*)\]$")
+
+
+def parse(graph: graphviz.Digraph) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
+    """Node id → attribute text, and (tail, head, attribute text) per edge."""
+    nodes, edges = {}, []
+    for line in graph.source.splitlines():
+        if m := EDGE.match(line):
+            edges.append(m.groups())
+        elif (m := NODE.match(line)) and m.group(1) not in ("graph", "node", "edge"):
+            nodes[m.group(1)] = m.group(2)
+    return nodes, edges
+
+
+def node_titled(nodes: dict[str, str], title: str) -> str:
+    """The id of the one node whose bold headline is ``title``."""
+    found = [n for n, attrs in nodes.items() if f"<B>{title}</B>" in attrs]
+    assert len(found) == 1, (title, found)
+    return found[0]
+
+
+def edge_between(edges, tail: str, head: str) -> str:
+    found = [attrs for a, b, attrs in edges if (a, b) == (tail, head)]
+    assert len(found) == 1, (tail, head, edges)
+    return found[0]
+
+
+class BadCube(tg.Function):
+    """x³ with a wrong derivative (2x instead of 3x²)."""
+
+    derivatives = ("2x",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 2 * x
+
+
+class SlightlyOffSquare(tg.Function):
+    """x² whose derivative is off by a factor 1 + 1e-4 (a 'suspicious' gradient)."""
+
+    derivatives = ("2x(1 + 1e-4)",)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 2 * x * (1 + 1e-4)
+
+
+# ----------------------------------------------------------------------------- the course graph
+def test_course_example_values_and_gradients_on_nodes():
+    J = course_example()
+    nodes, _ = parse(draw_graph(J))
+    # J = 3(a + bc), a = 5, b = 3, c = 2: u = 6, v = 11, J = 33; dJ/da = 3, dJ/db = 6, dJ/dc = 9
+    expected = {"a": (5, 3), "b": (3, 6), "c": (2, 9), "u = b · c": (6, 3),
+                "v = a + u": (11, 3), "J = 3 · v": (33, 1)}
+    for title, (value, grad) in expected.items():
+        attrs = nodes[node_titled(nodes, title)]
+        assert f"value = {value}<" in attrs
+        assert f"grad = {grad}<" in attrs
+
+
+def test_course_example_edges_run_forward_with_formulas_and_edge_gradients():
+    J = course_example()
+    nodes, edges = parse(draw_graph(J))
+    n = {k: node_titled(nodes, k) for k in ("a", "b", "c", "u = b · c", "v = a + u",
+                                            "J = 3 · v", "3")}
+    cases = [("b", "u = b · c", "∂u/∂b = c", 6), ("c", "u = b · c", "∂u/∂c = b", 9),
+             ("a", "v = a + u", "∂v/∂a = 1", 3), ("u = b · c", "v = a + u", "∂v/∂u = 1", 3),
+             ("v = a + u", "J = 3 · v", "∂J/∂v = 3", 3)]
+    for tail, head, formula, grad in cases:
+        attrs = edge_between(edges, n[tail], n[head])
+        assert formula in attrs
+        assert f"grad = {grad}<" in attrs
+    # the constant 3 gets no gradient: a dashed edge without a formula
+    const_edge = edge_between(edges, n["3"], n["J = 3 · v"])
+    assert "dashed" in const_edge and "∂" not in const_edge
+    assert len(edges) == 6
+
+
+def test_node_gradients_match_the_tensors_after_backward():
+    J = course_example()
+    a, u = J._ctx.parents[1]._ctx.parents
+    nodes, _ = parse(draw_graph(J))
+    assert f"grad = {a.grad.item():g}<" in nodes[node_titled(nodes, "a")]
+    assert f"grad = {u.grad.item():g}<" in nodes[node_titled(nodes, "u = b · c")]
+
+
+def test_leaf_kinds_look_different_and_ops_are_ellipses():
+    x = Tensor(np.ones((2, 2), np.float32), name="x")          # input data
+    w = Tensor(np.ones((2, 2), np.float32), requires_grad=True, name="w")  # parameter
+    y = (x * w * 2.0).sum()                                     # 2.0: a constant
+    nodes, _ = parse(draw_graph(y))
+    fill = {kind: re.search(r'fillcolor="([^"]+)"', nodes[nid]).group(1)
+            for kind, nid in (("input", node_titled(nodes, "x")),
+                              ("param", node_titled(nodes, "w")),
+                              ("const", node_titled(nodes, "2")))}
+    assert len(set(fill.values())) == 3
+    assert "input" in nodes[node_titled(nodes, "x")]
+    assert "leaf (requires grad)" in nodes[node_titled(nodes, "w")]
+    assert "constant" in nodes[node_titled(nodes, "2")]
+    for nid, attrs in nodes.items():
+        if nid.startswith("n"):
+            leaf = "constant" in attrs or "input" in attrs or "requires grad" in attrs
+            assert ('shape="box"' if leaf else 'shape="ellipse"') in attrs
+    assert "peripheries" in nodes["n0"]  # the output is marked
+
+
+def test_missing_gradients_say_how_to_keep_them():
+    a = Tensor(2.0, requires_grad=True, name="a")
+    u = a * a
+    u.name = "u"
+    J = u * 3.0
+    before = parse(draw_graph(J))[0]
+    assert "not computed yet" in before[node_titled(before, "u = a · a")]
+    J.backward()  # neither retain_grads nor retain_graph
+    nodes, edges = parse(draw_graph(J))
+    u_attrs = nodes[node_titled(nodes, "u = a · a")]
+    assert "not retained" in u_attrs and "backward(retain_grads=True)" in u_attrs
+    assert "grad = 12<" in nodes[node_titled(nodes, "a")]  # dJ/da = 6a = 12
+    assert not any("grad =" in attrs for _, _, attrs in edges)  # saved arrays were freed
+
+
+def test_small_arrays_are_printed_whole_and_big_ones_summarised():
+    small = Tensor(np.arange(16, dtype=np.float32).reshape(4, 4), requires_grad=True,
+                   name="small")
+    big = Tensor(np.arange(25, dtype=np.float32).reshape(5, 5) - 3, requires_grad=True,
+                 name="big")
+    nodes, _ = parse(draw_graph(small.sum() + big.sum()))
+    s, b = nodes[node_titled(nodes, "small")], nodes[node_titled(nodes, "big")]
+    assert "[[0, 1, 2, 3]," in s and "[12, 13, 14, 15]]" in s
+    assert "mean 9, min -3, max 21" in b and "5×5 float32" in b
+
+
+def test_show_options_hide_values_grads_and_formulas():
+    J = course_example()
+    nodes, edges = parse(draw_graph(J, show_values=False, show_grads=False,
+                                    show_formulas=False, legend=False))
+    text = " ".join(nodes.values()) + " ".join(e[2] for e in edges)
+    assert "value =" not in text and "grad =" not in text and "not computed" not in text
+    assert "∂" not in text
+    assert "legend" not in draw_graph(J, legend=False).source
+
+
+def test_formulas_fall_back_to_the_ops_notation_for_unnamed_operands():
+    x = Tensor(np.ones(3, np.float32), requires_grad=True)
+    y = Tensor(np.ones(3, np.float32), requires_grad=True, name="y")
+    _, edges = parse(draw_graph((x * y).sum()))
+    labels = [attrs for _, _, attrs in edges]
+    assert any("∂/∂a = b" in lab for lab in labels)
+    assert any("∂/∂b = a" in lab for lab in labels)
+
+
+def test_labels_with_dot_and_html_characters_are_escaped_and_render():
+    x = Tensor(np.array([-np.inf, 1.0]), requires_grad=True, name='<x & "y"> {a|b} \\')
+    out = x.exp().sum()
+    out.name = "</TD>]"
+    g = draw_graph(out)
+    assert "&lt;x &amp; &quot;y&quot;&gt;" in g.source
+    assert "&lt;/TD&gt;]" in g.source
+    svg = g.pipe(format="svg", encoding="utf-8")
+    assert "&lt;x &amp;" in svg
+
+
+@given(name=st.text(min_size=1, max_size=12))
+def test_any_name_gives_valid_dot(name):
+    x = Tensor(1.5, requires_grad=True, name=name)
+    y = x * x
+    y.name = name
+    svg = draw_graph(y, legend=False).pipe(format="svg", encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "</svg>" in svg
+
+
+def test_ops_with_array_arguments_and_many_inputs_are_drawn():
+    x = Tensor([1.0, -2.0, 3.0], requires_grad=True, name="x")
+    z = tg.concatenate([tg.where(x > 0, x, x * 0.1), x]).sum()
+    z.backward(retain_graph=True, retain_grads=True)
+    nodes, edges = parse(draw_graph(z))
+    where = node_titled(nodes, "where(x, ·)")
+    x_id = node_titled(nodes, "x")
+    assert "grad = [1, 0, 1]<" in edge_between(edges, x_id, where)
+    assert "grad = [2, 1.1, 2]<" in nodes[x_id]  # 1 + (1 where x > 0, else 0.1)
+    draw_graph(z).pipe(format="svg")
+
+
+# ----------------------------------------------------------------------------- large graphs
+def _mlp_loss():
+    X = tg.randn(4, 3)
+    X.name = "X"
+    W1, b1 = tg.randn(3, 5, requires_grad=True), tg.zeros(5, requires_grad=True)
+    W2, b2 = tg.randn(5, 1, requires_grad=True), tg.zeros(1, requires_grad=True)
+    W1.name, b1.name, W2.name, b2.name = "W1", "b1", "W2", "b2"
+    with scope("net"):
+        with scope("net.layer1"):
+            A1 = (X @ W1 + b1).relu()
+        with scope("net.layer2"):
+            Z2 = A1 @ W2 + b2
+        loss = Z2.sigmoid().mean()
+    return loss
+
+
+def _clusters(source: str) -> dict[str, str]:
+    """Cluster label → the text of that cluster (nested clusters included)."""
+    out = {}
+    lines = source.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().startswith("subgraph cluster_"):
+            depth, body = 0, []
+            for other in lines[i:]:
+                depth += other.strip().startswith("subgraph ") - (other.strip() == "}")
+                body.append(other)
+                if depth == 0:
+                    break
+            label = re.search(r'label="([^"]*)"', body[1]).group(1)
+            out[label] = "\n".join(body)
+    return out
+
+
+def test_nodes_are_grouped_in_nested_module_clusters():
+    loss = _mlp_loss()
+    g = draw_graph(loss)
+    nodes, _ = parse(g)
+    clusters = _clusters(g.source)
+    assert {"net", "layer1", "layer2", "legend"} <= set(clusters)
+    assert clusters["layer1"] in clusters["net"] and clusters["layer2"] in clusters["net"]
+    in_layer1 = {m.group(1) for line in clusters["layer1"].splitlines()
+                 if (m := NODE.match(line))}
+    assert node_titled(nodes, "W1") in in_layer1          # parameters join their module
+    assert node_titled(nodes, "relu") in in_layer1
+    assert node_titled(nodes, "W2") not in in_layer1
+    assert node_titled(nodes, "X") not in clusters["net"]  # input data stays outside
+    g.pipe(format="svg")
+
+
+def test_collapse_modules_draws_one_box_per_module():
+    loss = _mlp_loss()
+    nodes, edges = parse(draw_graph(loss, collapse_modules=True))
+    boxes = {n: attrs for n, attrs in nodes.items() if n.startswith("m")}
+    assert sorted(re.search(r"<B>([^<]*)</B>", a).group(1) for a in boxes.values()) == \
+        ["net", "net.layer1", "net.layer2"]
+    layer1 = next(a for a in boxes.values() if "<B>net.layer1</B>" in a)
+    assert "matmul" in layer1 and "relu" in layer1 and "2 parameter tensors, 20 values" in layer1
+    assert not any("W1" in a for n, a in nodes.items() if n.startswith("n"))
+    x = node_titled(nodes, "X")
+    box_of = {re.search(r"<B>([^<]*)</B>", a).group(1): n for n, a in boxes.items()}
+    assert (x, box_of["net.layer1"], ) in {(a, b) for a, b, _ in edges}
+    assert (box_of["net.layer1"], box_of["net.layer2"]) in {(a, b) for a, b, _ in edges}
+    top = parse(draw_graph(loss, collapse_modules=1))[0]
+    assert [a for n, a in top.items() if n.startswith("m")] == \
+        [a for a in top.values() if "<B>net</B>" in a]
+    draw_graph(loss, collapse_modules=True).pipe(format="svg")
+
+
+def test_max_nodes_keeps_the_nodes_nearest_the_output_and_says_how_many_are_hidden():
+    x = Tensor(np.ones(2, np.float32), requires_grad=True, name="x")
+    y = x
+    for _ in range(30):
+        y = y.tanh()
+    total = len(nearest_first(y))
+    nodes, edges = parse(draw_graph(y, max_nodes=10))
+    drawn = [n for n in nodes if re.fullmatch(r"n\d+", n)]
+    assert len(drawn) == 10
+    assert f"… {total - 10} more nodes" in nodes["more"]
+    assert [(a, b) for a, b, _ in edges if a == "more"] == [("more", "n9")]
+    assert "more" not in draw_graph(y, max_nodes=total).source
+    with pytest.raises(ValueError, match="max_nodes"):
+        draw_graph(y, max_nodes=0)
+
+
+def test_very_deep_graphs_are_walked_without_recursion():
+    x = Tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(sys.getrecursionlimit() * 20):
+        y = y * 1.0
+    order = topological_order(y)
+    assert order[0] is x or order[-1] is y
+    assert order[-1] is y and len(order) == len(nearest_first(y))
+    assert "more nodes" in draw_graph(y, max_nodes=5).source
+
+
+# ----------------------------------------------------------------------------- rendering
+@pytest.mark.parametrize("suffix,magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"),
+                                          (".pdf", b"%PDF"), (".dot", b"digraph")])
+def test_save_picks_the_format_from_the_extension(tmp_path, suffix, magic):
+    J = course_example()
+    path = save(J, tmp_path / "sub" / f"graph{suffix}")
+    data = path.read_bytes()
+    assert data.startswith(magic)
+    if suffix == ".svg":
+        assert b"J = 3 \xc2\xb7 v" in data and b"value = 33" in data
+
+
+def test_save_rejects_unknown_extensions_and_stray_options(tmp_path):
+    with pytest.raises(ValueError, match="unknown extension"):
+        save(course_example(), tmp_path / "graph.jpeg2000")
+    with pytest.raises(TypeError, match="only when a Tensor"):
+        save(draw_graph(course_example()), tmp_path / "g.svg", check=True)
+
+
+def test_drawings_are_digraphs_that_display_in_jupyter():
+    g = draw_graph(course_example())
+    assert isinstance(g, graphviz.Digraph) and isinstance(g, GraphDrawing)
+    bundle = g._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]
+
+
+def test_missing_dot_program_gives_install_instructions(monkeypatch, tmp_path):
+    g = draw_graph(course_example())
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere
+    assert "digraph" in draw_graph(course_example()).source  # building still works
+    for render in (lambda: g.pipe(format="svg"), lambda: save(g, tmp_path / "g.png"),
+                   lambda: g.render(tmp_path / "g", format="svg"),
+                   lambda: g._repr_mimebundle_()):
+        with pytest.raises(RuntimeError) as info:
+            render()
+        message = str(info.value)
+        assert "apt-get install graphviz" in message and "brew install graphviz" in message
+        assert "conda install graphviz" in message
+    assert save(g, tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+def test_module_entry_point_writes_the_course_picture(tmp_path):
+    path = tmp_path / "course_graph.svg"
+    assert viz_main([str(path)]) == 0
+    svg = path.read_text(encoding="utf-8")
+    assert "u = b · c" in svg and "∂u/∂c = b" in svg and "grad = 9" in svg
+
+
+# ----------------------------------------------------------------------------- check=True
+def _fill(nodes, title):
+    return re.search(r'fillcolor="([^"]+)"', nodes[node_titled(nodes, title)]).group(1)
+
+
+def test_check_colours_a_wrong_function_red_and_correct_ops_green():
+    a = Tensor([1.0, 2.0], requires_grad=True, name="a")
+    b = Tensor(3.0, requires_grad=True, name="b")
+    J = BadCube.apply(a).sum() + b * b
+    results = {c.leaf.name: c for c in check_graph(J)}
+    assert results["a"].status == "red" and results["a"].relative_difference > 0.1
+    assert results["b"].status == "green" and results["b"].relative_difference < 1e-6
+    nodes, _ = parse(draw_graph(J, check=True))
+    assert _fill(nodes, "a") == "#fee2e2" and _fill(nodes, "b") == "#dcfce7"
+    assert re.search(r"check ✗ relative difference \d\.\de-0[12]",
+                     nodes[node_titled(nodes, "a")])
+    assert "check ✓" in nodes[node_titled(nodes, "b")]
+    assert "gradient check" in draw_graph(J, check=True).source  # in the legend
+    assert "check" not in " ".join(parse(draw_graph(J))[0].values())
+
+
+def test_check_colours_a_slightly_wrong_gradient_amber():
+    x = Tensor([0.5, -1.5, 2.0], requires_grad=True, name="x")
+    (c,) = check_graph(SlightlyOffSquare.apply(x).sum())
+    assert 1e-6 < c.relative_difference < 1e-3 and c.status == "amber"
+    nodes, _ = parse(draw_graph(SlightlyOffSquare.apply(x).sum(), check=True))
+    assert _fill(nodes, "x") == "#fef3c7"
+
+
+def test_check_replays_ops_with_keyword_arguments_in_float64():
+    tg.manual_seed(1)
+    W = tg.randn(3, 4, requires_grad=True)
+    W.name = "W"
+    x = tg.randn(2, 3)
+    out = (x @ W).reshape(4, 2).transpose(1, 0).sum(axis=1, keepdims=True).tanh() \
+        .log_softmax(axis=0)  # a non-scalar root: checked through Σ out ⊙ v
+    (c,) = check_graph(out)
+    assert c.leaf is W and c.status == "green"
+    assert W.dtype == np.float32 and W.grad is None  # the user's graph is untouched
+
+
+def test_check_of_a_leaf_root_is_an_error():
+    with pytest.raises(ValueError, match="leaf"):
+        check_graph(Tensor(1.0, requires_grad=True))
+
+
+# ----------------------------------------------------------------------------- backprop steps
+def test_backprop_steps_reveal_one_gradient_per_frame_in_reverse_topological_order():
+    J = course_example(backward=False)
+    frames = list(backprop_steps(J))
+    assert len(frames) == 6  # J, v, u, a, b, c need gradients; the constant 3 does not
+    seen: list[str] = []
+    for k, frame in enumerate(frames, 1):
+        nodes, edges = parse(frame)
+        shown = [n for n, attrs in nodes.items() if re.search(r"∂J/∂\w+ = -?\d", attrs)]
+        assert len(shown) == k and f"step {k} of 6" in frame.source
+        new = [n for n in shown if n not in seen]
+        assert len(new) == 1 and 'penwidth="3"' in nodes[new[0]]
+        for tail, head, _ in edges:  # a node's gradient comes after all its consumers'
+            if tail == new[0]:
+                assert head in seen
+        seen += new
+    last = parse(frames[-1])[0]
+    assert "∂J/∂c = 9<" in last[node_titled(last, "c")]
+    assert "∂J/∂J = 1" in frames[0].source
+    assert "∂J/∂u = ∂J/∂v·∂v/∂u = 3" in frames[2].source
+
+
+def test_backprop_steps_leave_the_graph_and_grads_as_they_were():
+    J = course_example(backward=False)
+    list(backprop_steps(J))
+    a = J._ctx.parents[1]._ctx.parents[0]
+    assert a.grad is None
+    J.backward()  # the graph was retained
+    assert a.grad == 3
+
+
+def test_save_steps_writes_numbered_svgs(tmp_path):
+    paths = save_steps(course_example(backward=False), tmp_path / "frames")
+    assert [p.name for p in paths] == [f"step_{k:02d}.svg" for k in range(1, 7)]
+    assert all(p.read_text(encoding="utf-8").lstrip().startswith("<?xml") for p in paths)
+    with pytest.raises(ValueError, match="format"):
+        save_steps(course_example(backward=False), tmp_path, format="bmp")
+
+
+# ----------------------------------------------------------------------------- plots
+@pytest.fixture
+def agg():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+def test_plot_history_draws_lists_and_dicts_and_saves(agg, tmp_path):
+    costs = [0.69, 0.5, 0.4, Tensor(0.35)]
+    ax = plot_history(costs, every=100, path=tmp_path / "cost.png")
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_xdata(), [0, 100, 200, 300])
+    np.testing.assert_allclose(line.get_ydata(), [0.69, 0.5, 0.4, 0.35], rtol=1e-6)
+    assert "100" in ax.get_xlabel() and ax.get_ylabel() == "cost"
+    assert (tmp_path / "cost.png").read_bytes().startswith(b"\x89PNG")
+    ax = plot_history({"train": [1.0, 0.5], "dev": [1.2, 0.8, 0.7]}, xlabel="epoch")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "dev"]
+    assert ax.get_xlabel() == "epoch"
+    with pytest.raises(ValueError, match="empty"):
+        plot_history([])
+    with pytest.raises(TypeError, match="numbers"):
+        plot_history(["a lot"])
+
+
+def test_predicted_labels_handle_logits_probabilities_classes_and_predict():
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, -1.0], [-1.0, 0.5]])
+    logits = lambda t: t[:, 0:1] - t[:, 1:2]  # noqa: E731
+    expected = (X[:, 0] > X[:, 1]).astype(int)
+    np.testing.assert_array_equal(predicted_labels(logits, X), expected)
+    np.testing.assert_array_equal(predicted_labels(lambda t: logits(t).sigmoid(), X), expected)
+    np.testing.assert_array_equal(
+        predicted_labels(lambda t: logits(t).reshape(-1), X, output="logits"), expected)
+    three = lambda t: tg.concatenate([t, -t[:, :1] - t[:, 1:]], axis=1)  # noqa: E731
+    np.testing.assert_array_equal(predicted_labels(three, X),
+                                  np.column_stack([X, -X.sum(1)]).argmax(1))
+    np.testing.assert_array_equal(
+        predicted_labels(None, X, predict=lambda a: (a[:, 1] > 0).astype(int)),
+        (X[:, 1] > 0).astype(int))
+    with pytest.raises(ValueError, match="output"):
+        predicted_labels(logits, X, output="odds")
+
+
+def test_plot_decision_boundary_saves_and_checks_shapes(agg, tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 2))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    model = lambda t: t[:, 0:1] + t[:, 1:2]  # noqa: E731
+    ax = plot_decision_boundary(model, Tensor(X), y, path=tmp_path / "boundary.png",
+                                resolution=50, title="linear")
+    assert (tmp_path / "boundary.png").read_bytes().startswith(b"\x89PNG")
+    assert ax.get_title() == "linear" and len(ax.collections) >= 2
+    with pytest.raises(ValueError, match=r"pass X\.T"):
+        plot_decision_boundary(model, X.T, y)
+    with pytest.raises(ValueError, match="40 points but 3 labels"):
+        plot_decision_boundary(model, X, y[:3])
+
+
+def test_plots_explain_a_missing_matplotlib(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match="pip install matplotlib"):
+        plot_history([1.0, 0.5])

@@ -1,0 +1,411 @@
+"""``draw_graph``: a computation graph drawn the way the course draws it.
+
+Every tensor is one node: leaves are rounded boxes coloured by kind (input data, leaf that
+requires grad, constant), op outputs are ellipses titled like ``u = mul(b, c)``. Nodes
+show shape, value and gradient; edges run forward, from an op's input to its output, and
+carry the local derivative (``∂u/∂b = c``) and, after backward, the gradient that flowed
+back along them. The result is a ``graphviz.Digraph``: it shows inline in Jupyter, and
+:func:`save` writes it as SVG, PNG or PDF.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import graphviz
+import numpy as np
+
+from tinygrad_ng.autograd import unbroadcast
+from tinygrad_ng.tensor import Tensor
+
+from . import dot as D
+from . import labels as L
+from .check import check_graph
+from .walk import consumers, nearest_first, tensor_parents
+
+INSTALL_HINT = (
+    "rendering a drawing needs the Graphviz 'dot' program, which was not found on PATH. "
+    "Install it with `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
+    "(macOS), `conda install graphviz` (conda) or from https://graphviz.org/download/; the "
+    "DOT source (`graph.source`) is available without it")
+
+
+@contextmanager
+def _dot_errors() -> Iterator[None]:
+    try:
+        yield
+    except graphviz.ExecutableNotFound as e:
+        raise RuntimeError(INSTALL_HINT) from e
+
+
+class GraphDrawing(graphviz.Digraph):
+    """A ``graphviz.Digraph`` whose rendering says how to install Graphviz when ``dot`` is
+    missing."""
+
+    def pipe(self, *args, **kwargs):
+        with _dot_errors():
+            return super().pipe(*args, **kwargs)
+
+    def render(self, *args, **kwargs):
+        with _dot_errors():
+            return super().render(*args, **kwargs)
+
+
+# ----------------------------------------------------------------------------- styles
+FONT = "Helvetica"
+STYLE = {
+    L.INPUT: {"shape": "box", "style": "rounded,filled", "fillcolor": "#dbeafe",
+              "color": "#2563eb"},
+    L.PARAMETER: {"shape": "box", "style": "rounded,filled", "fillcolor": "#ede9fe",
+                  "color": "#7c3aed"},
+    L.CONSTANT: {"shape": "box", "style": "rounded,filled", "fillcolor": "#f1f5f9",
+                 "color": "#94a3b8", "fontsize": "10"},
+    L.OP: {"shape": "ellipse", "style": "filled", "fillcolor": "#fff7ed", "color": "#9a3412"},
+}
+CHECK_STYLE = {
+    "green": {"fillcolor": "#dcfce7", "color": "#16a34a", "penwidth": "2"},
+    "amber": {"fillcolor": "#fef3c7", "color": "#d97706", "penwidth": "2"},
+    "red": {"fillcolor": "#fee2e2", "color": "#dc2626", "penwidth": "2"},
+}
+CHECK_MARK = {"green": "✓", "amber": "~", "red": "✗"}
+CURRENT_STYLE = {"color": "#ea580c", "penwidth": "3"}
+MODULE_STYLE = {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#ecfeff",
+                "color": "#0e7490"}
+EDGE_COLOR = "#475569"
+NO_GRAD_EDGE = {"style": "dashed", "color": "#94a3b8"}
+
+
+# ----------------------------------------------------------------------------- gradients
+def edge_gradients(nodes: list[Tensor], grads: dict[int, np.ndarray | None]
+                   ) -> dict[tuple[int, int], np.ndarray]:
+    """The gradient each edge carried back: ``(id(child), slot)`` → ∂J/∂child · ∂child/∂parent.
+
+    Recomputed with the op's own backward from the child's gradient, summed to the parent's
+    shape; impossible for a node whose saved arrays were freed (backward without
+    ``retain_graph=True``), which is skipped.
+    """
+    out: dict[tuple[int, int], np.ndarray] = {}
+    for t in nodes:
+        g = grads.get(id(t))
+        ctx = t._ctx
+        if g is None or ctx is None or ctx.freed:
+            continue
+        sent = ctx.backward(ctx, g)
+        sent = sent if isinstance(sent, tuple) else (sent,)
+        for slot, (p, need, pg) in enumerate(zip(ctx.parents, ctx.needs_input_grad, sent)):
+            if need and pg is not None:
+                out[(id(t), slot)] = unbroadcast(np.asarray(pg), p.shape)
+    return out
+
+
+class Picture:
+    """The pieces of one drawing; :func:`draw_graph` and the backprop steps fill it in."""
+
+    def __init__(self, root: Tensor, max_nodes: int | None = None) -> None:
+        if not isinstance(root, Tensor):
+            raise TypeError(f"draw_graph: expected a Tensor, got {type(root).__name__}")
+        if max_nodes is not None and max_nodes < 1:
+            raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
+        self.root = root
+        everything = nearest_first(root)
+        self.nodes = everything[:max_nodes] if max_nodes else everything
+        self.hidden = len(everything) - len(self.nodes)
+        self.ids = {id(t): f"n{i}" for i, t in enumerate(self.nodes)}
+        self.used_by = consumers(self.nodes)
+        #: the gradients printed on nodes, by tensor id (None: not available)
+        self.grads: dict[int, np.ndarray | None] = {}
+        self.edge_grads: dict[tuple[int, int], np.ndarray] = {}
+        #: text printed for a node that should have a gradient but has none
+        self.missing_grad: Callable[[Tensor], str] = lambda t: "grad: —"
+        #: how a gradient row is introduced (``grad = `` or ``∂J/∂u = ``)
+        self.grad_name: Callable[[Tensor], str] = lambda t: "grad = "
+        self.checks: dict[int, str] = {}       # id → "green" / "amber" / "red"
+        self.check_text: dict[int, str] = {}
+        self.current: int | None = None        # id of the node highlighted in a step
+        self.title: str | None = None
+
+    # ------------------------------------------------------------------ one node
+    def node_attrs(self, t: Tensor, show_values: bool, show_grads: bool) -> dict[str, str]:
+        kind = L.kind(t)
+        attrs = dict(STYLE[kind])
+        head = L.title(t)
+        rows = [f"<B>{L.esc(head)}</B>"]
+        what = t._ctx.op_name if kind == L.OP else kind
+        rows.append(f'<FONT POINT-SIZE="9" COLOR="{L.MUTED_COLOR}">'
+                    f"{L.esc(what)} · {L.esc(L.shape_text(t))}</FONT>")
+        if show_values and kind != L.CONSTANT:
+            rows.append(L.lines("value = " + L.array_text(t.data)))
+        if show_grads and t.requires_grad:
+            g = self.grads.get(id(t))
+            text = self.grad_name(t) + L.array_text(g) if g is not None else self.missing_grad(t)
+            color = L.GRAD_COLOR if g is not None else L.MUTED_COLOR
+            rows.append(f'<FONT COLOR="{color}">{L.lines(text)}</FONT>')
+        status = self.checks.get(id(t))
+        if status is not None:
+            attrs.update(CHECK_STYLE[status])
+            rows.append(f"<B>{L.esc(self.check_text[id(t)])}</B>")
+        if id(t) == self.current:
+            attrs.update(CURRENT_STYLE)
+        if t is self.root:
+            attrs["peripheries"] = "2"
+        cells = "".join(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT">{r}</TD></TR>' for r in rows)
+        attrs["label"] = D.Html(f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">{cells}</TABLE>')
+        attrs["tooltip"] = L.visible(head)
+        return attrs
+
+    # ------------------------------------------------------------------ one edge
+    def edge_attrs(self, child: Tensor, slot: int, show_formulas: bool,
+                   show_grads: bool) -> dict[str, str]:
+        ctx = child._ctx
+        if not ctx.needs_input_grad[slot]:
+            return dict(NO_GRAD_EDGE)
+        rows = []
+        if show_formulas:
+            formula = L.edge_formula(child, slot)
+            if formula:
+                rows.append(L.esc(formula))
+        g = self.edge_grads.get((id(child), slot)) if show_grads else None
+        if g is not None:
+            text = "grad = " + L.array_text(g, L.WHOLE_EDGE_VALUES)
+            rows.append(f'<FONT COLOR="{L.GRAD_COLOR}">{L.lines(text)}</FONT>')
+        attrs = {"color": EDGE_COLOR}
+        if rows:
+            attrs["label"] = D.Html("<BR/>".join(rows))
+        if self.current is not None and id(ctx.parents[slot]) == self.current:
+            attrs.update(CURRENT_STYLE)  # the edges a step's chain-rule sum reads
+        return attrs
+
+    # ------------------------------------------------------------------ grouping
+    def scope_of(self, t: Tensor) -> str | None:
+        """The module that produced ``t``; a parameter or constant joins its consumers'
+        module when they all share one."""
+        if t._ctx is not None:
+            return t._ctx.scope
+        if L.kind(t) == L.INPUT:
+            return None
+        scopes = {c._ctx.scope for c in self.used_by[id(t)]}
+        return scopes.pop() if len(scopes) == 1 else None
+
+
+def _truncate(scope: str | None, depth: int | None) -> str | None:
+    if scope is None or depth is None:
+        return scope
+    return ".".join(scope.split(".")[:depth])
+
+
+def _new_graph(rankdir: str, title: str | None) -> GraphDrawing:
+    g = GraphDrawing(name="computation_graph", format="svg")
+    g.attr(rankdir=rankdir, bgcolor="white", fontname=FONT, nodesep="0.3", ranksep="0.45")
+    if title:
+        g.attr(label=title, labelloc="t", fontsize="14")
+    g.attr("node", fontname=FONT, fontsize="11", margin="0.08,0.04")
+    g.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.7")
+    return g
+
+
+def render_picture(pic: Picture, show_values: bool = True, show_grads: bool = True,
+                   show_formulas: bool = True, rankdir: str = "LR",
+                   collapse_modules: bool | int = False, legend: bool = True) -> GraphDrawing:
+    """Turn a :class:`Picture` into DOT: one line per node and edge, linear time."""
+    g = _new_graph(rankdir, pic.title)
+    collapse = collapse_modules is not False and collapse_modules is not None
+    depth = None if collapse_modules is True or not collapse else int(collapse_modules)
+    scope = {id(t): _truncate(pic.scope_of(t), depth) for t in pic.nodes}
+
+    # where each tensor is drawn: its own node, or (collapsed) its module's box
+    rep = dict(pic.ids)
+    if collapse:
+        boxes: dict[str, str] = {}
+        members: dict[str, list[Tensor]] = {}
+        for t in pic.nodes:
+            s = scope[id(t)]
+            if s is not None and t is not pic.root:
+                rep[id(t)] = boxes.setdefault(s, f"m{len(boxes)}")
+                members.setdefault(s, []).append(t)
+        g.body += [D.node(boxes[s], _module_box(s, ts, rep, pic)) for s, ts in members.items()]
+
+    by_scope: dict[str | None, list[str]] = {}
+    for t in pic.nodes:
+        if rep[id(t)] == pic.ids[id(t)]:
+            line = D.node(pic.ids[id(t)], pic.node_attrs(t, show_values, show_grads))
+            by_scope.setdefault(None if collapse else scope[id(t)], []).append(line)
+    g.body += by_scope.pop(None, [])
+    g.body += _clusters(by_scope)
+
+    between_boxes: set[tuple[str, str]] = set()
+    for child in pic.nodes:
+        if child._ctx is None:
+            continue
+        for slot, p in enumerate(child._ctx.parents):
+            if not isinstance(p, Tensor) or id(p) not in pic.ids:
+                continue
+            a, b = rep[id(p)], rep[id(child)]
+            if a == pic.ids[id(p)] and b == pic.ids[id(child)]:
+                g.body.append(D.edge(a, b, pic.edge_attrs(child, slot, show_formulas,
+                                                          show_grads)))
+            elif a != b and (a, b) not in between_boxes:  # into or out of a module box
+                between_boxes.add((a, b))
+                g.body.append(D.edge(a, b, {"label": L.shape_text(p).split()[0],
+                                            "color": EDGE_COLOR}))
+
+    if pic.hidden:
+        g.body.append(D.node("more", {
+            "label": f"… {pic.hidden} more nodes", "shape": "box", "style": "rounded,dashed",
+            "color": "#94a3b8", "fontcolor": L.MUTED_COLOR}))
+        cut = {rep[id(t)] for t in pic.nodes
+               if any(id(p) not in pic.ids for p in tensor_parents(t))}
+        g.body += [D.edge("more", target, {"style": "dashed", "color": "#94a3b8"})
+                   for target in sorted(cut)]
+    if legend:
+        g.body += _legend(pic, collapse)
+    return g
+
+
+def _clusters(by_scope: dict[str, list[str]]) -> list[str]:
+    """Nested clusters, one per module (``net.layer1`` inside ``net``), around node lines."""
+    children: dict[str, list[str]] = {}
+    for s in by_scope:
+        parts = s.split(".")
+        for i in range(1, len(parts)):
+            parent, child = ".".join(parts[:i]), ".".join(parts[:i + 1])
+            if child not in children.setdefault(parent, []):
+                children[parent].append(child)
+    counter = iter(range(len(by_scope) + len(children) + 1))
+
+    def cluster(s: str, level: int) -> list[str]:  # recursion depth = module nesting
+        body = list(by_scope.get(s, []))
+        for sub in children.get(s, []):
+            body += cluster(sub, level + 1)
+        return D.subgraph(f"cluster_{next(counter)}", {
+            "label": L.visible(s.split(".")[-1]), "tooltip": L.visible(s),
+            "style": "rounded,filled",
+            "fillcolor": "#f8fafc" if level % 2 == 0 else "#eef2f7", "color": "#94a3b8",
+            "fontname": FONT, "fontsize": "11", "labeljust": "l"}, body)
+
+    return [line for top in sorted({s.split(".")[0] for s in by_scope})
+            for line in cluster(top, 0)]
+
+
+def _module_box(scope: str, members: list[Tensor], rep: dict[int, str],
+                pic: Picture) -> dict[str, str]:
+    """One box standing for all the nodes a module produced."""
+    ops = Counter(t._ctx.op_name for t in members if t._ctx is not None)
+    params = [t for t in members if t._ctx is None and t.requires_grad]
+    me = rep[id(members[0])]
+    outputs = [t for t in members
+               if any(rep[id(c)] != me for c in pic.used_by[id(t)])]
+    rows = [f"<B>{L.esc(scope)}</B>",
+            L.esc(", ".join(f"{op} ×{n}" if n > 1 else op for op, n in ops.items()))]
+    if params:
+        size = sum(p.size for p in params)
+        rows.append(L.esc(f"{len(params)} parameter tensor{'s' * (len(params) > 1)}, "
+                          f"{size} values"))
+    if outputs:
+        rows.append(L.esc("out " + ", ".join(L.shape_text(t) for t in outputs)))
+    cells = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
+    return {**MODULE_STYLE, "label": D.Html(f'<TABLE BORDER="0" CELLSPACING="0">{cells}</TABLE>'),
+            "tooltip": L.visible(scope)}
+
+
+def _legend(pic: Picture, collapse: bool) -> list[str]:
+    """A small cluster explaining colours, shapes and edge labels."""
+    items = [("input (data)", STYLE[L.INPUT]),
+             ("leaf (requires grad)", STYLE[L.PARAMETER]),
+             ("constant", STYLE[L.CONSTANT]),
+             ("op output (ellipse)", STYLE[L.OP])]
+    if collapse:
+        items.append(("module (collapsed)", MODULE_STYLE))
+    if pic.checks:
+        items += [(f"gradient check {CHECK_MARK[k]} {text}",
+                   {**STYLE[L.PARAMETER], **CHECK_STYLE[k]})
+                  for k, text in (("green", "< 1e-6"), ("amber", "< 1e-3"), ("red", "≥ 1e-3"))]
+    if pic.current is not None:
+        items.append(("gradient being computed", {**STYLE[L.OP], **CURRENT_STYLE}))
+    cells = "".join(
+        f'<TR><TD STYLE="rounded" BGCOLOR="{style["fillcolor"]}" COLOR="{style["color"]}" '
+        f'BORDER="{1 + (style.get("penwidth") == "3")}">{L.esc(text)}</TD></TR>'
+        for text, style in items)
+    notes = ("edge: local derivative ∂out/∂in", "grad = gradient flowing back",
+             "dashed edge: no gradient needed")
+    cells += "".join(f'<TR><TD ALIGN="LEFT">{L.esc(n)}</TD></TR>' for n in notes)
+    table = D.Html(f'<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2">{cells}</TABLE>')
+    return D.subgraph("cluster_legend", {
+        "label": "legend", "style": "rounded,dashed", "color": "#cbd5e1", "fontsize": "10",
+        "fontname": FONT}, [D.node("legend", {"shape": "plaintext", "fontsize": "9",
+                                              "label": table})])
+
+
+# ----------------------------------------------------------------------------- public API
+def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
+               show_formulas: bool = True, rankdir: str = "LR", max_nodes: int | None = None,
+               collapse_modules: bool | int = False, check: bool = False,
+               legend: bool = True, title: str | None = None) -> GraphDrawing:
+    """Draw the computation graph that produced ``root``.
+
+    - ``show_values`` / ``show_grads`` / ``show_formulas``: what nodes and edges print.
+      Arrays of up to 16 elements are printed whole, bigger ones as mean/min/max. Gradients
+      are the tensors' ``.grad``: call ``backward(retain_grads=True)`` to keep them on
+      intermediate nodes, and ``retain_graph=True`` to also see what flowed along each edge.
+    - ``rankdir``: ``"LR"`` (left to right, as the course draws) or ``"TB"``.
+    - ``max_nodes``: draw only the nodes closest to the output, plus a
+      "… N more nodes" marker.
+    - ``collapse_modules``: ``True`` draws each ``nn.Module`` (its innermost scope) as one
+      box; an int ``k`` groups by the first ``k`` parts of the dotted module name. By default
+      modules are drawn as clusters around their nodes.
+    - ``check``: gradient-check every leaf that requires grad against finite differences
+      and colour it green (relative difference < 1e-6), amber (< 1e-3) or red.
+    - ``legend``: a small legend; ``title``: a caption.
+    """
+    pic = Picture(root, max_nodes)
+    pic.grads = {id(t): t.grad for t in pic.nodes}
+    if show_grads:
+        pic.edge_grads = edge_gradients(pic.nodes, pic.grads)
+        after_backward = any(g is not None for g in pic.grads.values()) or \
+            (root._ctx is not None and root._ctx.freed)
+        pic.missing_grad = lambda t: (
+            "grad: not retained, use backward(retain_grads=True)"
+            if after_backward and t._ctx is not None else "grad: not computed yet, call "
+            "backward()")
+    if check:
+        for c in check_graph(root):
+            if id(c.leaf) in pic.ids:
+                pic.checks[id(c.leaf)] = c.status
+                pic.check_text[id(c.leaf)] = (f"check {CHECK_MARK[c.status]} relative "
+                                              f"difference {c.relative_difference:.1e}")
+    pic.title = title
+    return render_picture(pic, show_values, show_grads, show_formulas, rankdir,
+                          collapse_modules, legend)
+
+
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+
+
+def save(graph_or_root: graphviz.Digraph | Tensor, path: str | Path, **draw_kwargs) -> Path:
+    """Write a drawing (or the drawing of a tensor's graph) to ``path``.
+
+    The format follows the extension: ``.svg``, ``.png``, ``.pdf``, or ``.dot``/``.gv``
+    for the DOT source (which needs no Graphviz install). ``draw_kwargs`` go to
+    :func:`draw_graph` when a tensor is given.
+    """
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"save: unknown extension {path.suffix!r} in {str(path)!r}; use one "
+                         f"of {', '.join(FORMATS)}")
+    if isinstance(graph_or_root, Tensor):
+        graph = draw_graph(graph_or_root, **draw_kwargs)
+    elif draw_kwargs:
+        raise TypeError(f"save: options {sorted(draw_kwargs)} apply only when a Tensor is "
+                        "given; this is already a drawing")
+    else:
+        graph = graph_or_root
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "dot":
+        path.write_text(graph.source, encoding="utf-8")
+    else:
+        with _dot_errors():
+            path.write_bytes(graph.pipe(format=fmt))
+    return path

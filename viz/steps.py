@@ -1,0 +1,81 @@
+"""Backpropagation as a flip-book: one drawing per node, in the order gradients are computed.
+
+Frame 1 shows the output's gradient (1); each next frame computes one more node's gradient
+by the chain rule, ``∂J/∂x = Σ over consumers c of ∂J/∂c · ∂c/∂x``, highlighting that node
+and the edges its gradient came along. For slides and notebooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tinygrad_ng.gradcheck import grad
+from tinygrad_ng.tensor import Tensor
+
+from . import labels as L
+from .graph import FORMATS, GraphDrawing, Picture, edge_gradients, render_picture, save
+from .walk import topological_order
+
+
+def _symbol(t: Tensor) -> str:
+    """How a node is called in the chain-rule caption."""
+    return L.operand(t) or (f"[{t._ctx.op_name}]" if t._ctx is not None else f"[{L.kind(t)}]")
+
+
+def _caption(pic: Picture, x: Tensor, value: str) -> str:
+    root = _symbol(pic.root)
+    if x is pic.root:
+        return f"∂{root}/∂{root} = {value} (backpropagation starts at the output)"
+    terms = [f"∂{root}/∂{_symbol(c)}·∂{_symbol(c)}/∂{_symbol(x)}"
+             for c in dict.fromkeys(pic.used_by[id(x)])]
+    return f"∂{root}/∂{_symbol(x)} = {' + '.join(terms)} = {value}"
+
+
+def backprop_steps(root: Tensor, grad_output: Any = None, show_values: bool = True,
+                   show_formulas: bool = True, rankdir: str = "LR",
+                   max_nodes: int | None = None, legend: bool = True) -> Iterator[GraphDrawing]:
+    """Yield one drawing per node that needs a gradient, in reverse topological order.
+
+    In frame k the first k gradients are shown (the k-th highlighted, with the chain-rule
+    sum that produced it in the caption); the others read ``?``. The gradients are computed
+    with ``tg.grad`` (nobody's ``.grad`` changes) and the graph is kept, so call this
+    before ``backward()`` or after ``backward(retain_graph=True)``. ``grad_output`` seeds a
+    non-scalar root, as in ``backward``.
+    """
+    pic = Picture(root, max_nodes)
+    order = [t for t in reversed(topological_order(root))
+             if t.requires_grad and id(t) in pic.ids]
+    values = grad(root, order, grad_outputs=grad_output, retain_graph=True, allow_unused=True)
+    all_grads = {id(t): g for t, g in zip(order, values)}
+    sent_by: dict[int, dict] = {}  # child id → the edge gradients it sends to its parents
+    for edge, g in edge_gradients(order, all_grads).items():
+        sent_by.setdefault(edge[0], {})[edge] = g
+    root_name = L.operand(root)
+    pic.grad_name = (lambda t: f"∂{root_name}/∂{_symbol(t)} = ") if root_name \
+        else (lambda t: "grad = ")
+    pic.missing_grad = lambda t: "grad = ?"
+    for k, x in enumerate(order, 1):
+        g = all_grads[id(x)]
+        pic.grads[id(x)] = g
+        pic.edge_grads.update(sent_by.get(id(x), {}))
+        pic.current = id(x)
+        value = L.array_text(g, L.WHOLE_EDGE_VALUES) if g is not None else "0 (unused)"
+        pic.title = f"step {k} of {len(order)}:  {_caption(pic, x, value)}"
+        yield render_picture(pic, show_values, True, show_formulas, rankdir, False, legend)
+
+
+def save_steps(root: Tensor, folder: str | Path, format: str = "svg",  # noqa: A002
+               **step_kwargs: Any) -> list[Path]:
+    """Write the frames of :func:`backprop_steps` as ``folder/step_01.svg``, ``step_02.svg``…
+
+    ``format``: ``svg``, ``png`` or ``pdf`` (or ``dot`` for the source). Returns the paths.
+    """
+    if f".{format}" not in FORMATS:
+        raise ValueError(f"save_steps: unknown format {format!r}; use svg, png, pdf or dot")
+    folder = Path(folder)
+    frames = list(backprop_steps(root, **step_kwargs))
+    width = max(2, len(str(len(frames))))
+    return [save(frame, folder / f"step_{k:0{width}d}.{format}")
+            for k, frame in enumerate(frames, 1)]

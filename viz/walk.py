@@ -1,0 +1,68 @@
+"""Walking a computation graph without recursion (graphs may be a million ops deep).
+
+A graph is reached from its root through ``tensor._ctx.parents``; a parent that is not a
+Tensor (a boolean mask, an index array) is an argument of the op, not a node.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from tinygrad_ng.tensor import Tensor
+
+
+def tensor_parents(t: Tensor) -> list[Tensor]:
+    """The tensors ``t`` was computed from (empty for a leaf)."""
+    if t._ctx is None:
+        return []
+    return [p for p in t._ctx.parents if isinstance(p, Tensor)]
+
+
+def nearest_first(root: Tensor) -> list[Tensor]:
+    """Every tensor ``root`` depends on, breadth-first from the root (root first).
+
+    Cutting this list keeps the part of the graph closest to the output, which is what a
+    drawing with ``max_nodes`` shows.
+    """
+    order = [root]
+    seen = {id(root)}
+    queue = deque([root])
+    while queue:
+        for p in tensor_parents(queue.popleft()):
+            if id(p) not in seen:
+                seen.add(id(p))
+                order.append(p)
+                queue.append(p)
+    return order
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Every tensor ``root`` depends on, each after all of its parents (root last).
+
+    Depth-first post-order with an explicit stack of parent iterators.
+    """
+    order: list[Tensor] = []
+    seen = {id(root)}
+    stack = [(root, iter(tensor_parents(root)))]
+    while stack:
+        node, parents = stack[-1]
+        for p in parents:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append((p, iter(tensor_parents(p))))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def consumers(nodes: list[Tensor]) -> dict[int, list[Tensor]]:
+    """For each tensor id in ``nodes``: the tensors of ``nodes`` computed from it
+    (once per use, so ``x * x`` lists its output twice)."""
+    used_by: dict[int, list[Tensor]] = {id(t): [] for t in nodes}
+    for t in nodes:
+        for p in tensor_parents(t):
+            if id(p) in used_by:
+                used_by[id(p)].append(t)
+    return used_by
