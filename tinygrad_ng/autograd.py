@@ -245,12 +245,14 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
     anomaly = state.anomaly
 
     # 3. Process each node once every consumer has reported (Kahn's algorithm).
+    pop, ndarray = pending.pop, np.ndarray
     while ready:
         node = ready.pop()
-        grad = pending.pop(node, None)
+        grad = pop(node, None)
         ctx = node._ctx
         if grad is not None:
-            owned.discard(id(grad))
+            if owned:
+                owned.discard(id(grad))
             if capture is not None:
                 if id(node) in capture:
                     capture[id(node)] = grad
@@ -281,11 +283,14 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
                 continue
             if g is not None:
                 data = parent.data
-                if type(g) is not np.ndarray or g.shape != data.shape or g.dtype != data.dtype:
+                if type(g) is not ndarray or g.shape != data.shape or g.dtype != data.dtype:
                     g = _conform(g, data, ctx.op_name)
                 if anomaly:
                     check_finite(g, ctx.op_name, "backward", ctx.source)
-                _accumulate(pending, owned, parent, g)
+                if parent in pending:
+                    _accumulate(pending, owned, parent, g)
+                else:
+                    pending[parent] = g
             count = consumers[parent] - 1
             consumers[parent] = count
             if count == 0:
