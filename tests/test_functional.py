@@ -341,6 +341,33 @@ def test_cross_entropy_extreme_logits_finite_with_exact_gradient(z, data):
                                atol=1e-12)
 
 
+EXTREME = hnp.arrays(np.float64, shapes(min_dims=1), elements=st.floats(-1e4, 1e4))
+
+
+@given(z=EXTREME, dtype=st.sampled_from([np.float32, np.float64]))
+def test_activations_and_logit_loss_stay_finite_for_huge_inputs(z, dtype):
+    t = Tensor(z.astype(dtype), requires_grad=True)
+    y = (z > 0).astype(dtype)
+    with np.errstate(**STRICT):
+        a = F.sigmoid(t)
+        for out in (a, F.tanh(t), F.softmax(t), F.log_softmax(t),
+                    F.binary_cross_entropy_with_logits(t, y, reduction="none")):
+            assert np.isfinite(out.data).all()
+            t.grad = None
+            out.backward(np.ones(out.shape, dtype))
+            assert np.isfinite(t.grad).all()
+    assert ((a.data >= 0) & (a.data <= 1)).all()
+
+
+def test_batch_norm_constant_channel_stays_finite():
+    x = leaf(np.stack([np.full(4, 1e4), np.arange(4.0)], axis=1))  # channel 0 has σ² = 0
+    with np.errstate(**STRICT):
+        out = F.batch_norm(x, leaf([2.0, 1.0]), leaf([0.5, 0.0]))
+        out.backward(normal(0, (4, 2)))
+    np.testing.assert_allclose(out.data[:, 0], 0.5)  # z_norm = 0, so z̃ = β
+    assert np.isfinite(x.grad).all()
+
+
 def test_cross_entropy_at_1e4_by_hand():
     t = Tensor(np.array([[1e4, -1e4, 0.0], [1e4, -1e4, 0.0]], np.float32), requires_grad=True)
     with np.errstate(**STRICT):
