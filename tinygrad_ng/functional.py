@@ -550,20 +550,19 @@ def cross_entropy(logits: Any, target: Any, axis: int = -1, reduction: str = "me
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
     y, k = _tensor(target), z.shape[axis]
+    per_example = z.shape[:axis] + z.shape[axis + 1:]
     if y.dtype.kind in "iu":
-        expected = z.shape[:axis] + z.shape[axis + 1:]
-        if y.shape != expected:
+        if y.shape != per_example:
             hint = "; one-hot targets must be floats" if y.shape == z.shape else ""
             raise ValueError(f"cross_entropy: class-index target of shape {y.shape} must have "
                              f"the logits' shape {z.shape} without axis {axis}, i.e. "
-                             f"{expected}{hint}")
+                             f"{per_example}{hint}")
         bad = (y.data < 0) | (y.data >= k)
         if bad.any():
             raise IndexError(f"cross_entropy: class index {y.data[bad].flat[0]} is out of range "
                              f"for {k} classes (valid: 0 to {k - 1})")
     elif y.shape != z.shape:
-        hint = "; class indices must be integers" if y.shape == z.shape[:axis] + \
-            z.shape[axis + 1:] else ""
+        hint = "; class indices must be integers" if y.shape == per_example else ""
         raise ValueError(f"cross_entropy: probability target of shape {y.shape} must have the "
                          f"logits' shape {z.shape}{hint}")
     return CrossEntropy.apply(z, y, axis=axis, reduction=reduction,
@@ -617,8 +616,14 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     return Linear.apply(x, w, b)
 
 
-def _stat_array(v: Any) -> np.ndarray:
-    return v.data if isinstance(v, Tensor) else v
+def _stat_array(v: Any) -> np.ndarray | None:
+    """The array a running statistic lives in (a Tensor's ``.data``), updated in place."""
+    if v is None or isinstance(v, np.ndarray):
+        return v
+    if isinstance(v, Tensor):
+        return v.data
+    raise TypeError(f"batch_norm: running statistics must be ndarrays or Tensors (updated in "
+                    f"place), got {type(v).__name__}")
 
 
 def batch_norm(x: Any, gamma: Any = None, beta: Any = None, running_mean: Any = None,
@@ -637,37 +642,36 @@ def batch_norm(x: Any, gamma: Any = None, beta: Any = None, running_mean: Any = 
         raise ValueError(f"batch_norm: expected input of shape (m, C) or (m, C, ...), got "
                          f"{x.shape}")
     channels = x.shape[1]
-    params = {"gamma": gamma, "beta": beta}
-    params = {k: None if v is None else _float_tensor(v) for k, v in params.items()}
-    stats = {"running_mean": _stat_array(running_mean), "running_var": _stat_array(running_var)}
-    for name, v in {**params, **stats}.items():
+    gamma, beta = (None if v is None else _float_tensor(v) for v in (gamma, beta))
+    running_mean, running_var = _stat_array(running_mean), _stat_array(running_var)
+    named = {"gamma": gamma, "beta": beta, "running_mean": running_mean,
+             "running_var": running_var}
+    for name, v in named.items():
         if v is not None and v.shape != (channels,):
             raise ValueError(f"batch_norm: {name} has shape {v.shape} but input of shape "
                              f"{x.shape} has {channels} channels (axis 1); expected "
                              f"({channels},)")
-    have = [v is not None for v in stats.values()]
-    if any(have) and not all(have):
+    tracked = running_mean is not None
+    if tracked != (running_var is not None):
         raise ValueError("batch_norm: give both running_mean and running_var, or neither")
-    if not training and not all(have):
-        raise ValueError("batch_norm: evaluation mode (training=False) needs running_mean "
-                         "and running_var")
     if not 0 <= momentum <= 1:
         raise ValueError(f"batch_norm: momentum must be in [0, 1], got {momentum}")
     if not training:
-        return BatchNorm.apply(x, params["gamma"], params["beta"], eps=eps,
-                               stats=tuple(stats.values()))
-    count = x.size // channels
-    if count < 2:
+        if not tracked:
+            raise ValueError("batch_norm: evaluation mode (training=False) needs running_mean "
+                             "and running_var")
+        return BatchNorm.apply(x, gamma, beta, eps=eps, stats=(running_mean, running_var))
+    if x.size // channels < 2:
         raise ValueError(f"batch_norm: training needs more than one value per channel, got "
                          f"input of shape {x.shape}")
     batch: dict = {}
-    out = BatchNorm.apply(x, params["gamma"], params["beta"], eps=eps, batch_stats=batch)
-    if all(have):
-        mean, var = stats["running_mean"], stats["running_var"]
-        mean *= 1 - momentum
-        mean += momentum * batch["mean"]
-        var *= 1 - momentum
-        var += momentum * batch["count"] / (batch["count"] - 1) * batch["var"]
+    out = BatchNorm.apply(x, gamma, beta, eps=eps, batch_stats=batch)
+    if tracked:  # r ← (1 − momentum)·r + momentum·stat, in place
+        n = batch["count"]
+        running_mean *= 1 - momentum
+        running_mean += momentum * batch["mean"]
+        running_var *= 1 - momentum
+        running_var += (momentum * n / (n - 1)) * batch["var"]
     return out
 
 
