@@ -4,6 +4,9 @@ Each test trains a small network for a second or so and checks it reaches the ac
 course reports (or better), which only happens when forward, backward and updates are right.
 """
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -121,3 +124,17 @@ def test_batch_gradient_descent_decreases_the_cost_every_step():
         losses.append(loss.item())
     assert all(b <= a + 1e-6 for a, b in zip(losses, losses[1:]))
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_example_script_trains_plots_and_saves(tmp_path):
+    path = Path(__file__).resolve().parents[1] / "examples" / "train_mlp.py"
+    spec = importlib.util.spec_from_file_location("train_mlp", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    result = script.main(["--quiet", "--dataset", "moons", "--epochs", "15",
+                          "--plot", str(tmp_path / "loss.png"), "--save", str(tmp_path / "ck.npz")])
+    assert result["train_accuracy"] > 0.9
+    pytest.importorskip("matplotlib")
+    assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ckpt = nn.load(tmp_path / "ck.npz")
+    assert ckpt["epoch"] == 15 and "0.weight" in ckpt["model"]
