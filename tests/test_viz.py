@@ -175,6 +175,36 @@ def test_small_arrays_are_printed_whole_and_big_ones_summarised():
     assert "mean 9, min -3, max 21" in b and "5×5 float32" in b
 
 
+def test_column_vectors_stay_on_one_line_and_long_rows_wrap():
+    col = Tensor(np.array([[0.5], [1.0], [2.0]]), requires_grad=True, name="col")
+    row = Tensor(np.arange(16) / 7, requires_grad=True, name="row")
+    nodes, _ = parse(draw_graph(col.sum() + row.sum()))
+    assert "value = [[0.5], [1], [2]]<" in nodes[node_titled(nodes, "col")]
+    wrapped = nodes[node_titled(nodes, "row")]
+    assert "0.1429" in wrapped and "2.143]" in wrapped and '<BR ALIGN="LEFT"/> 1.' in wrapped
+
+
+def test_names_label_unnamed_parameters_without_renaming_them():
+    W = Tensor(np.ones((2, 2)), requires_grad=True)
+    b = Tensor(np.zeros(2), requires_grad=True)
+    x = Tensor(np.ones((3, 2)), name="x")
+    out = (x @ W + b).sum()
+
+    class Model:  # anything with named_parameters(), like an nn.Module
+        def named_parameters(self):
+            return iter([("layer.weight", W), ("layer.bias", b)])
+
+    for names in (Model(), {"layer.weight": W, "layer.bias": b},
+                  [("layer.weight", W), ("layer.bias", b)]):
+        nodes, _ = parse(draw_graph(out, names=names))
+        node_titled(nodes, "layer.weight")
+        node_titled(nodes, "x @ layer.weight")
+        node_titled(nodes, "layer.bias")
+    assert W.name is None and b.name is None
+    with pytest.raises(TypeError, match="names must map names to Tensors"):
+        draw_graph(out, names={"w": W.data})
+
+
 def test_show_options_hide_values_grads_and_formulas():
     J = course_example()
     nodes, edges = parse(draw_graph(J, show_values=False, show_grads=False,

@@ -11,9 +11,10 @@ back along them. The result is a ``graphviz.Digraph``: it shows inline in Jupyte
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import graphviz
 import numpy as np
@@ -101,15 +102,33 @@ def edge_gradients(nodes: list[Tensor], grads: dict[int, np.ndarray | None]
     return out
 
 
+def parameter_names(names: Any) -> dict[int, str]:
+    """``id(tensor)`` → name, from a model (anything with ``named_parameters()``), a dict
+    ``{name: tensor}`` or ``(name, tensor)`` pairs; for drawings only (no tensor is renamed)."""
+    if names is None:
+        return {}
+    if hasattr(names, "named_parameters"):
+        names = names.named_parameters()
+    pairs = names.items() if isinstance(names, Mapping) else names
+    out = {}
+    for name, t in pairs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"draw_graph: names must map names to Tensors; {name!r} is a "
+                            f"{type(t).__name__}")
+        out[id(t)] = str(name)
+    return out
+
+
 class Picture:
     """The pieces of one drawing; :func:`draw_graph` and the backprop steps fill it in."""
 
-    def __init__(self, root: Tensor, max_nodes: int | None = None) -> None:
+    def __init__(self, root: Tensor, max_nodes: int | None = None, names: Any = None) -> None:
         if not isinstance(root, Tensor):
             raise TypeError(f"draw_graph: expected a Tensor, got {type(root).__name__}")
         if max_nodes is not None and max_nodes < 1:
             raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
         self.root = root
+        self.labels = L.Labels(parameter_names(names))
         everything = nearest_first(root)
         self.nodes = everything[:max_nodes] if max_nodes else everything
         self.hidden = len(everything) - len(self.nodes)
@@ -129,9 +148,9 @@ class Picture:
 
     # ------------------------------------------------------------------ one node
     def node_attrs(self, t: Tensor, show_values: bool, show_grads: bool) -> dict[str, str]:
-        kind = L.kind(t)
+        kind = self.labels.kind(t)
         attrs = dict(STYLE[kind])
-        head = L.title(t)
+        head = self.labels.title(t)
         rows = [f"<B>{L.esc(head)}</B>"]
         what = t._ctx.op_name if kind == L.OP else kind
         rows.append(f'<FONT POINT-SIZE="9" COLOR="{L.MUTED_COLOR}">'
@@ -164,7 +183,7 @@ class Picture:
             return dict(NO_GRAD_EDGE)
         rows = []
         if show_formulas:
-            formula = L.edge_formula(child, slot)
+            formula = self.labels.edge_formula(child, slot)
             if formula:
                 rows.append(L.esc(formula))
         g = self.edge_grads.get((id(child), slot)) if show_grads else None
@@ -184,7 +203,7 @@ class Picture:
         module when they all share one."""
         if t._ctx is not None:
             return t._ctx.scope
-        if L.kind(t) == L.INPUT:
+        if self.labels.kind(t) == L.INPUT:
             return None
         scopes = {c._ctx.scope for c in self.used_by[id(t)]}
         return scopes.pop() if len(scopes) == 1 else None
@@ -342,7 +361,8 @@ def _legend(pic: Picture, collapse: bool) -> list[str]:
 def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
                show_formulas: bool = True, rankdir: str = "LR", max_nodes: int | None = None,
                collapse_modules: bool | int = False, check: bool = False,
-               legend: bool = True, title: str | None = None) -> GraphDrawing:
+               legend: bool = True, title: str | None = None, names: Any = None
+               ) -> GraphDrawing:
     """Draw the computation graph that produced ``root``.
 
     - ``show_values`` / ``show_grads`` / ``show_formulas``: what nodes and edges print.
@@ -358,8 +378,10 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
     - ``check``: gradient-check every leaf that requires grad against finite differences
       and colour it green (relative difference < 1e-6), amber (< 1e-3) or red.
     - ``legend``: a small legend; ``title``: a caption.
+    - ``names``: names for unnamed tensors, e.g. ``names=model`` labels each parameter by
+      its path (``0.weight``); also a dict ``{name: tensor}`` or ``(name, tensor)`` pairs.
     """
-    pic = Picture(root, max_nodes)
+    pic = Picture(root, max_nodes, names)
     pic.grads = {id(t): t.grad for t in pic.nodes}
     if show_grads:
         pic.edge_grads = edge_gradients(pic.nodes, pic.grads)

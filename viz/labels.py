@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -56,11 +57,28 @@ def _scalar(x) -> str:
 
 
 def _nested(items: list, ndim: int, indent: int = 1) -> str:
-    """``[[1, 2],\n [3, 4]]``: a small array (from ``tolist()``), one row per line."""
+    """``[[1, 2],\n [3, 4]]``: a small array (from ``tolist()``), one row per line; a
+    column ``[[1], [2], [3]]`` stays on one line."""
     if ndim == 1:
         return "[" + ", ".join(_scalar(x) for x in items) + "]"
+    if ndim == 2 and all(len(row) == 1 for row in items):
+        return "[" + ", ".join(f"[{_scalar(row[0])}]" for row in items) + "]"
     sep = "," + "\n" * (ndim - 1) + " " * indent
     return "[" + sep.join(_nested(x, ndim - 1, indent + 1) for x in items) + "]"
+
+
+def _wrap(line: str, width: int = 60) -> str:
+    """Break a long line after commas, continuation lines indented by one space."""
+    if len(line) <= width:
+        return line
+    out, current = [], ""
+    for piece in line.split(", "):
+        if current and len(current) + len(piece) + 2 > width:
+            out.append(current + ",")
+            current = " " + piece.lstrip()
+        else:
+            current = f"{current}, {piece}" if current else piece
+    return "\n".join(out + [current])
 
 
 def array_text(a: np.ndarray, whole: int = WHOLE_NODE_VALUES) -> str:
@@ -71,10 +89,10 @@ def array_text(a: np.ndarray, whole: int = WHOLE_NODE_VALUES) -> str:
     if a.ndim == 0:
         return _scalar(a.item())
     if a.size <= whole:
-        return _nested(a.tolist(), a.ndim)
+        return "\n".join(_wrap(line) for line in _nested(a.tolist(), a.ndim).split("\n"))
     with np.errstate(all="ignore"):
-        f = a.astype(np.float64)
-        return f"mean {number(f.mean())}, min {number(f.min())}, max {number(f.max())}"
+        mean = float(a.mean(dtype=np.float64))
+        return f"mean {number(mean)}, min {number(a.min())}, max {number(a.max())}"
 
 
 def shape_text(t: Tensor) -> str:
@@ -85,79 +103,89 @@ def shape_text(t: Tensor) -> str:
 # ----------------------------------------------------------------------------- node kinds
 OP, INPUT, PARAMETER, CONSTANT = "op", "input", "leaf (requires grad)", "constant"
 
-
-def kind(t: Tensor) -> str:
-    """What a node is: an op's output, or a leaf that is a parameter, an input or a constant.
-
-    A leaf that requires grad is (usually) a parameter; an unnamed one-element leaf that does
-    not is a constant such as the ``3`` of ``3 * v``; any other leaf is input data.
-    """
-    if t._ctx is not None:
-        return OP
-    if t.requires_grad:
-        return PARAMETER
-    if t.name is None and t.data.size == 1:
-        return CONSTANT
-    return INPUT
-
-
-def operand(t: Tensor) -> str | None:
-    """How a tensor is referred to in formulas: its name, its value if a constant, or None."""
-    if t.name:
-        return t.name
-    if kind(t) == CONSTANT:
-        text = _scalar(t.data.reshape(()).item())
-        return f"({text})" if text.startswith("-") else text
-    return None
-
-
 #: Binary ops written as operators in node titles.
 INFIX = {"add": "+", "sub": "−", "mul": "·", "div": "/", "pow": "^", "matmul": "@"}
+_ASCII_WORD = "A-Za-z0-9_"
 
 
-def title(t: Tensor) -> str:
-    """Headline of a node: ``u = mul(b, c)`` for a named op output, the name for a leaf."""
-    if t._ctx is None:
-        return t.name or (array_text(t.data) if kind(t) == CONSTANT else kind(t))
-    ctx = t._ctx
-    args = [operand(p) for p in ctx.parents if isinstance(p, Tensor)]
-    kwargs = getattr(ctx, "kwargs", {})
-    if ctx.op_name in INFIX and len(args) == 2 and all(args) and not kwargs:
-        call = f" {INFIX[ctx.op_name]} ".join(args)  # the course writes u = b·c, v = a + u
-        return f"{t.name} = {call}" if t.name else call
-    parts = [a or "·" for a in args] if any(args) else []
-    parts += [f"{k}={_short(v)}" for k, v in kwargs.items()
-              if v is not None and v is not False and _short(v)]
-    call = f"{ctx.op_name}({', '.join(parts)})" if parts else ctx.op_name
-    return f"{t.name} = {call}" if t.name else call
+class Labels:
+    """Names, kinds, titles and edge formulas of a graph's nodes.
+
+    A node is called by its ``.name``, else by the name ``names`` gives it (``names`` maps
+    ``id(tensor)`` to a name, e.g. from a model's ``named_parameters()``), else not at all.
+    """
+
+    def __init__(self, names: Mapping[int, str] | None = None) -> None:
+        self.names = names or {}
+
+    def name(self, t: Tensor) -> str | None:
+        return t.name or self.names.get(id(t))
+
+    def kind(self, t: Tensor) -> str:
+        """An op's output, or a leaf that is a parameter, input data or a constant.
+
+        A leaf that requires grad is (usually) a parameter; an unnamed one-element leaf
+        that does not is a constant such as the ``3`` of ``3 * v``; any other leaf is data.
+        """
+        if t._ctx is not None:
+            return OP
+        if t.requires_grad:
+            return PARAMETER
+        if self.name(t) is None and t.data.size == 1:
+            return CONSTANT
+        return INPUT
+
+    def operand(self, t: Tensor) -> str | None:
+        """How a tensor appears in formulas: its name, its value if a constant, or None."""
+        name = self.name(t)
+        if name:
+            return name
+        if self.kind(t) == CONSTANT:
+            text = _scalar(t.data.reshape(()).item())
+            return f"({text})" if text.startswith("-") else text
+        return None
+
+    def title(self, t: Tensor) -> str:
+        """Headline of a node: ``u = b · c``, ``sum(x, axis=(1,))``, or a leaf's name."""
+        name = self.name(t)
+        if t._ctx is None:
+            kind = self.kind(t)
+            return name or (array_text(t.data) if kind == CONSTANT else kind)
+        ctx = t._ctx
+        args = [self.operand(p) for p in ctx.parents if isinstance(p, Tensor)]
+        kwargs = getattr(ctx, "kwargs", {})
+        if ctx.op_name in INFIX and len(args) == 2 and all(args) and not kwargs:
+            call = f" {INFIX[ctx.op_name]} ".join(args)  # as the course writes u = b·c
+        else:
+            parts = [a or "·" for a in args] if any(args) else []
+            parts += [f"{k}={_short(v)}" for k, v in kwargs.items()
+                      if v is not None and v is not False and _short(v)]
+            call = f"{ctx.op_name}({', '.join(parts)})" if parts else ctx.op_name
+        return f"{name} = {call}" if name else call
+
+    def edge_formula(self, child: Tensor, slot: int) -> str | None:
+        """The local derivative ∂child/∂(argument ``slot`` of its op), in the graph's names.
+
+        ``Mul`` declares ``∂/∂a = b``; for ``u = b·c`` the edge from ``b`` reads
+        ``∂u/∂b = c``. Names are substituted only when every tensor argument of the op has
+        one (otherwise the op's own notation is kept: it cannot be mistaken for the user's).
+        """
+        ctx = child._ctx
+        cls = type(ctx)
+        if not cls.derivatives:
+            return None
+        formula = cls.derivatives[min(slot, len(cls.derivatives) - 1)]
+        named = {i: self.operand(p) for i, p in enumerate(ctx.parents)
+                 if isinstance(p, Tensor)}
+        if max(named) >= len(cls.inputs) or not all(named.values()):
+            return f"∂/∂{cls.inputs[min(slot, len(cls.inputs) - 1)]} = {formula}"
+        mapping = {cls.inputs[i]: name for i, name in named.items()}
+        pattern = "|".join(re.escape(n) for n in sorted(mapping, key=len, reverse=True))
+        formula = re.sub(f"(?<![{_ASCII_WORD}])({pattern})(?![{_ASCII_WORD}])",
+                         lambda m: mapping[m.group(1)], formula)
+        return f"∂{self.name(child) or ''}/∂{named[slot]} = {formula}"
 
 
 def _short(v) -> str:
     text = repr(v.item() if isinstance(v, np.generic) else v)
     return "" if isinstance(v, np.ndarray) or len(text) > 24 else text
-
-
-# ----------------------------------------------------------------------------- edge formulas
-_ASCII_WORD = "A-Za-z0-9_"
-
-
-def edge_formula(child: Tensor, slot: int) -> str | None:
-    """The local derivative ∂child/∂(argument ``slot`` of its op), in the graph's own names.
-
-    ``Mul`` declares ``∂/∂a = b``; for ``u = b·c`` the edge from ``b`` reads ``∂u/∂b = c``.
-    Names are substituted only when every tensor argument of the op has one (otherwise the
-    op's own notation is kept, which cannot be mistaken for the user's names).
-    """
-    ctx = child._ctx
-    cls = type(ctx)
-    if not cls.derivatives:
-        return None
-    formula = cls.derivatives[min(slot, len(cls.derivatives) - 1)]
-    named = {i: operand(p) for i, p in enumerate(ctx.parents) if isinstance(p, Tensor)}
-    if max(named) >= len(cls.inputs) or not all(named.values()):
-        return f"∂/∂{cls.inputs[min(slot, len(cls.inputs) - 1)]} = {formula}"
-    mapping = {cls.inputs[i]: name for i, name in named.items()}
-    pattern = "|".join(re.escape(n) for n in sorted(mapping, key=len, reverse=True))
-    formula = re.sub(f"(?<![{_ASCII_WORD}])({pattern})(?![{_ASCII_WORD}])",
-                     lambda m: mapping[m.group(1)], formula)
-    return f"∂{child.name or ''}/∂{named[slot]} = {formula}"

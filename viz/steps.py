@@ -19,32 +19,35 @@ from .graph import FORMATS, GraphDrawing, Picture, edge_gradients, render_pictur
 from .walk import topological_order
 
 
-def _symbol(t: Tensor) -> str:
+def _symbol(pic: Picture, t: Tensor) -> str:
     """How a node is called in the chain-rule caption."""
-    return L.operand(t) or (f"[{t._ctx.op_name}]" if t._ctx is not None else f"[{L.kind(t)}]")
+    lab = pic.labels
+    return lab.operand(t) or (f"[{t._ctx.op_name}]" if t._ctx is not None
+                              else f"[{lab.kind(t)}]")
 
 
 def _caption(pic: Picture, x: Tensor, value: str) -> str:
-    root = _symbol(pic.root)
+    root = _symbol(pic, pic.root)
     if x is pic.root:
         return f"∂{root}/∂{root} = {value} (backpropagation starts at the output)"
-    terms = [f"∂{root}/∂{_symbol(c)}·∂{_symbol(c)}/∂{_symbol(x)}"
+    terms = [f"∂{root}/∂{_symbol(pic, c)}·∂{_symbol(pic, c)}/∂{_symbol(pic, x)}"
              for c in dict.fromkeys(pic.used_by[id(x)])]
-    return f"∂{root}/∂{_symbol(x)} = {' + '.join(terms)} = {value}"
+    return f"∂{root}/∂{_symbol(pic, x)} = {' + '.join(terms)} = {value}"
 
 
 def backprop_steps(root: Tensor, grad_output: Any = None, show_values: bool = True,
                    show_formulas: bool = True, rankdir: str = "LR",
-                   max_nodes: int | None = None, legend: bool = True) -> Iterator[GraphDrawing]:
+                   max_nodes: int | None = None, legend: bool = True,
+                   names: Any = None) -> Iterator[GraphDrawing]:
     """Yield one drawing per node that needs a gradient, in reverse topological order.
 
     In frame k the first k gradients are shown (the k-th highlighted, with the chain-rule
     sum that produced it in the caption); the others read ``?``. The gradients are computed
     with ``tg.grad`` (nobody's ``.grad`` changes) and the graph is kept, so call this
     before ``backward()`` or after ``backward(retain_graph=True)``. ``grad_output`` seeds a
-    non-scalar root, as in ``backward``.
+    non-scalar root, as in ``backward``. ``names`` as in :func:`draw_graph`.
     """
-    pic = Picture(root, max_nodes)
+    pic = Picture(root, max_nodes, names)
     order = [t for t in reversed(topological_order(root))
              if t.requires_grad and id(t) in pic.ids]
     values = grad(root, order, grad_outputs=grad_output, retain_graph=True, allow_unused=True)
@@ -52,8 +55,8 @@ def backprop_steps(root: Tensor, grad_output: Any = None, show_values: bool = Tr
     sent_by: dict[int, dict] = {}  # child id → the edge gradients it sends to its parents
     for edge, g in edge_gradients(order, all_grads).items():
         sent_by.setdefault(edge[0], {})[edge] = g
-    root_name = L.operand(root)
-    pic.grad_name = (lambda t: f"∂{root_name}/∂{_symbol(t)} = ") if root_name \
+    root_name = pic.labels.operand(root)
+    pic.grad_name = (lambda t: f"∂{root_name}/∂{_symbol(pic, t)} = ") if root_name \
         else (lambda t: "grad = ")
     pic.missing_grad = lambda t: "grad = ?"
     for k, x in enumerate(order, 1):
