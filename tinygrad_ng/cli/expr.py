@@ -9,15 +9,19 @@ does::
 
     u = b*c; v = a + u; J = 3*v
 
-Each sub-expression becomes a tensor named after its own text (``b * c``, or ``u`` when it
-is assigned to a name), so a drawing of the graph reads like the formula.
+Every operation becomes one graph node with a short name, as the course writes the forward
+pass: the name it is assigned to, or the next free one of u, v, w, … (the output is J), so
+``3*(a + b*c)`` is recorded as the steps ``u = b * c``, ``v = a + u``, ``J = 3 * v`` and a
+drawing of the graph reads like the course's.
 """
 
 from __future__ import annotations
 
 import ast
+import itertools
+import keyword
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,8 +39,8 @@ MAX_DEPTH = 60
 MAX_NUMBER = 1e15
 #: Largest magnitude of an exponent that is a constant (``x ** 9**9`` is refused).
 MAX_EXPONENT = 100.0
-#: Longest node name taken from the expression text; longer ones are shortened with "…".
-MAX_NAME = 40
+#: Longest piece of the expression quoted in an error message (longer ones end in "…").
+MAX_QUOTE = 60
 
 Value = np.float64 | Tensor  # constants are folded into NumPy floats
 
@@ -140,14 +144,23 @@ _ALLOWED = ("numbers, variable names, + - * / ** @, parentheses and the function
 
 
 @dataclass
+class Step:
+    """One node of the forward pass: ``name = definition`` (e.g. ``u = b * c``)."""
+
+    name: str
+    definition: str
+    tensor: Tensor
+
+
+@dataclass
 class Result:
-    """What :func:`evaluate` built: the output tensor, its name, the input variables and
-    the intermediate results that were given names."""
+    """What :func:`evaluate` built: the output tensor and its name, the input variables
+    (name → leaf tensor) and the forward pass, one :class:`Step` per node in order."""
 
     output: Tensor
-    name: str | None
+    name: str
     variables: dict[str, Tensor]
-    named: dict[str, Tensor] = field(default_factory=dict)
+    steps: list[Step] = field(default_factory=list)
 
 
 def parse(text: str) -> list[ast.stmt]:
@@ -183,41 +196,48 @@ def _depth(tree: ast.AST) -> int:
 
 def _text(node: ast.AST) -> str:
     text = ast.unparse(node)
-    return text if len(text) <= MAX_NAME else text[:MAX_NAME - 1] + "…"
+    return text if len(text) <= MAX_QUOTE else text[:MAX_QUOTE - 1] + "…"
+
+
+#: Names given to unnamed intermediate results, in order (then u1, u2, …), as the course
+#: names them: u = bc, v = a + u, J = 3v.
+AUTO_NAMES = ("u", "v", "w", "p", "q", "r", "s", "t", "h", "k")
 
 
 class _Builder:
     """Walks the syntax tree, building tensors for sub-expressions that involve a variable
-    and NumPy floats for constant ones (so ``2**3`` is folded into 8)."""
+    and NumPy floats for constant ones (so ``2**3`` is folded into 8). Every new node gets
+    a name (the assigned one, else the next free of :data:`AUTO_NAMES`) and a step
+    ``name = definition`` in terms of earlier names."""
 
-    def __init__(self, variables: Mapping[str, Tensor]) -> None:
+    def __init__(self, variables: Mapping[str, Tensor], taken: set[str]) -> None:
         self.variables = dict(variables)
-        self.named: dict[str, Tensor] = {}
+        self.named: dict[str, Value] = {}
+        self.steps: list[Step] = []
+        self.taken = taken | set(variables) | set(FUNCTIONS) | set(CONSTANTS)
+        self.auto = (n for n in _auto_names() if n not in self.taken)
 
     # ---------------------------------------------------------------- statements
-    def run(self, body: list[ast.stmt]) -> Result:
-        name, out = None, None
+    def run(self, body: list[ast.stmt], output_name: str) -> Result:
+        out = None
         for i, stmt in enumerate(body):
             last = i == len(body) - 1
             if isinstance(stmt, ast.Assign):
-                name, out = self.assign(stmt)
+                output_name, out = self.assign(stmt)
             elif isinstance(stmt, ast.Expr) and last:
-                name, out = None, self.value(stmt.value)
+                out = self.value(stmt.value, output_name)
             elif isinstance(stmt, ast.Expr):
                 raise ExpressionError(f"'{_text(stmt)}' computes a value that is never used; "
                                       "only the last statement may be a bare expression")
             else:
                 raise ExpressionError(f"{type(stmt).__name__.lower()} statements are not "
                                       f"allowed; use {_ALLOWED}")
-        if not isinstance(out, Tensor) or not out.requires_grad:
+        if not isinstance(out, Tensor):
             raise ExpressionError("the expression does not depend on any variable; give at "
                                   "least one with --var NAME=VALUE and use it")
-        return Result(out, name, self.variables, self.named)
+        return Result(out, output_name, self.variables, self.steps)
 
     def assign(self, stmt: ast.Assign) -> tuple[str, Value]:
-        if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
-            raise ExpressionError(f"'{_text(stmt)}': assign to one plain name, as in "
-                                  "'u = b*c'")
         target = stmt.targets[0].id
         if target in self.variables:
             raise ExpressionError(f"'{target}' is an input variable (--var); pick another name "
@@ -225,26 +245,22 @@ class _Builder:
         if target in self.named:
             raise ExpressionError(f"'{target}' is assigned twice; give each result its own "
                                   "name")
-        if target in FUNCTIONS:
-            raise ExpressionError(f"'{target}' is a function name; pick another name")
-        value = self.value(stmt.value)
-        if isinstance(value, Tensor) and not isinstance(stmt.value, ast.Name):
-            value.name = target  # 'u = b*c' names the node u; 'w = u' is only an alias
-        self.named[target] = value
+        self.named[target] = value = self.value(stmt.value, target)  # 'w = u': an alias
         return target, value
 
     # ---------------------------------------------------------------- expressions
-    def value(self, node: ast.expr) -> Value:
+    def value(self, node: ast.expr, name: str | None = None) -> Value:
+        """The value of ``node``; a new node it creates is called ``name`` if given."""
         if isinstance(node, ast.Constant):
             return self.constant(node)
         if isinstance(node, ast.Name):
             return self.name(node)
         if isinstance(node, ast.UnaryOp):
-            return self.unary(node)
+            return self.unary(node, name)
         if isinstance(node, ast.BinOp):
-            return self.binary(node)
+            return self.binary(node, name)
         if isinstance(node, ast.Call):
-            return self.call(node)
+            return self.call(node, name)
         reason = _REFUSED.get(type(node))
         if reason is None:
             reason = f"{type(node).__name__} is not allowed"
@@ -273,28 +289,29 @@ class _Builder:
         listing = ", ".join(known) if known else "none: give them with --var NAME=VALUE"
         raise ExpressionError(f"unknown variable '{n}'; known variables: {listing}")
 
-    def unary(self, node: ast.UnaryOp) -> Value:
+    def unary(self, node: ast.UnaryOp, name: str | None) -> Value:
         x = self.value(node.operand)
         if isinstance(node.op, ast.USub):
-            return self.named_result(node, -x)
+            return self.result(node, -x, f"-{_symbol(x)}", name)
         if isinstance(node.op, ast.UAdd):
             return x
         raise ExpressionError(f"'{_text(node)}': the operator "
                               f"{type(node.op).__name__} is not allowed; use {_ALLOWED}")
 
-    def binary(self, node: ast.BinOp) -> Value:
+    def binary(self, node: ast.BinOp, name: str | None) -> Value:
         op = _BINARY.get(type(node.op))
         if op is None:
             raise ExpressionError(f"'{_text(node)}': the operator {type(node.op).__name__} is "
                                   f"not allowed; use {_ALLOWED}")
+        fn, symbol = op
         a, b = self.value(node.left), self.value(node.right)
         if isinstance(node.op, ast.Pow) and not isinstance(b, Tensor) and \
                 abs(b) > MAX_EXPONENT:
             raise ExpressionError(f"'{_text(node)}': the exponent {b:g} is too large (the "
                                   f"limit is {MAX_EXPONENT:g})")
-        return self.named_result(node, op[0](a, b))
+        return self.result(node, fn(a, b), f"{_symbol(a)} {symbol} {_symbol(b)}", name)
 
-    def call(self, node: ast.Call) -> Value:
+    def call(self, node: ast.Call, name: str | None) -> Value:
         if not isinstance(node.func, ast.Name):
             raise ExpressionError(f"'{_text(node)}': only calls of the functions "
                                   f"{', '.join(sorted(FUNCTIONS))} are allowed")
@@ -318,19 +335,34 @@ class _Builder:
             if isinstance(arg, Tensor):
                 raise ExpressionError(f"{fname}(): the argument '{_text(a)}' must be a "
                                       "constant number")
+        constant = not any(isinstance(a, Tensor) for a in args[:tensors])
         tensor_args = [a if isinstance(a, Tensor) else _const(a) for a in args[:tensors]]
-        if not any(a.requires_grad for a in tensor_args):  # fold a constant call
+        if constant:  # fold it into a number
             with no_grad():
                 return _finite(f.fn(*tensor_args, *args[tensors:]).item(), node)
-        return self.named_result(node, f.fn(*tensor_args, *args[tensors:]))
+        definition = f"{fname}({', '.join(_symbol(a) for a in args)})"
+        return self.result(node, f.fn(*tensor_args, *args[tensors:]), definition, name)
 
-    @staticmethod
-    def named_result(node: ast.expr, value: Value) -> Value:
-        if isinstance(value, Tensor):
-            if value.requires_grad and value.name is None:
-                value.name = _text(node)
-            return value
-        return _finite(value, node)
+    def result(self, node: ast.expr, value: Value, definition: str, name: str | None) -> Value:
+        """Name a new node (recording its step), or check a folded constant."""
+        if not isinstance(value, Tensor):
+            return _finite(value, node)
+        value.name = name or next(self.auto)
+        self.steps.append(Step(value.name, definition, value))
+        return value
+
+
+def _auto_names() -> Iterator[str]:
+    yield from AUTO_NAMES
+    yield from (f"u{i}" for i in itertools.count(1))
+
+
+def _symbol(x: Value) -> str:
+    """How an operand is written in a step: its name, or the constant's value."""
+    if isinstance(x, Tensor):
+        return x.name
+    text = f"{x:g}"
+    return f"({text})" if text.startswith("-") else text
 
 
 def _const(x: float) -> Tensor:
@@ -352,9 +384,9 @@ def evaluate(text: str, variables: Mapping[str, Value]) -> Result:
     body = parse(text)
     leaves = {}
     for n, v in variables.items():
-        if not n.isidentifier() or n.startswith("_"):
+        if not n.isidentifier() or n.startswith("_") or keyword.iskeyword(n):
             raise ExpressionError(f"'{n}' is not a valid variable name (letters, digits and _, "
-                                  "not starting with a digit or _)")
+                                  "not starting with a digit or _, not a Python keyword)")
         if n in FUNCTIONS:
             raise ExpressionError(f"'{n}' is a function name; pick another variable name")
         t = v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype=np.float64),
@@ -362,15 +394,33 @@ def evaluate(text: str, variables: Mapping[str, Value]) -> Result:
         if t.name is None:
             t.name = n
         leaves[n] = t
+    targets = _assigned_names(body)
+    taken = set(leaves) | targets
+    output_name = next(n for n in ("J", "out", "result") if n not in taken)
     with np.errstate(all="ignore"):
         try:
-            return _Builder(leaves).run(body)
+            return _Builder(leaves, targets).run(body, output_name)
         except (ValueError, TypeError, IndexError) as e:  # shape mismatches and the like
             if isinstance(e, ExpressionError):
                 raise
             raise ExpressionError(str(e).splitlines()[0]) from None
         except OverflowError as e:
             raise ExpressionError(f"a constant overflows: {e}") from None
+
+
+def _assigned_names(body: list[ast.stmt]) -> set[str]:
+    """The names that statements assign to (each must be a single plain name)."""
+    names = set()
+    for stmt in body:
+        if isinstance(stmt, ast.Assign):
+            if len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
+                raise ExpressionError(f"'{_text(stmt)}': assign to one plain name, as in "
+                                      "'u = b*c'")
+            target = stmt.targets[0].id
+            if target in FUNCTIONS:
+                raise ExpressionError(f"'{target}' is a function name; pick another name")
+            names.add(target)
+    return names
 
 
 def first_non_finite(root: Tensor) -> Tensor | None:

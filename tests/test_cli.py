@@ -1,0 +1,365 @@
+"""The command line: ``tinygrad-ng demo | graph | train | gradcheck``.
+
+Most tests call ``main(argv)`` in-process (fast); a few run ``python -m tinygrad_ng`` in a
+subprocess to check the entry point itself and that user errors print one line without a
+traceback.
+"""
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_ng as tg
+from tinygrad_ng import nn, ops
+from tinygrad_ng.__main__ import main
+from tinygrad_ng.cli import opcheck
+from tinygrad_ng.cli.expr import FUNCTIONS, ExpressionError, evaluate
+
+
+def run_cli(capsys, *argv):
+    """``main(argv)`` in-process: (exit code, stdout, stderr)."""
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, *words):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "error" in lines[0] and "Traceback" not in err
+    for w in words:
+        assert w in lines[0], lines[0]
+
+
+# ------------------------------------------------------------------ the safe parser
+def test_course_example_values_names_and_gradients():
+    r = evaluate("3*(a + b*c)", {"a": 5, "b": 3, "c": 2})
+    r.output.backward()
+    assert r.output.item() == 33
+    assert [(s.name, s.definition, s.tensor.item()) for s in r.steps] == [
+        ("u", "b * c", 6), ("v", "a + u", 11), ("J", "3 * v", 33)]
+    assert {n: float(t.grad) for n, t in r.variables.items()} == {"a": 3, "b": 6, "c": 9}
+
+
+def test_assignments_name_the_nodes():
+    r = evaluate("u = b*c; v = a + u; J = 3*v", {"a": 5, "b": 3, "c": 2})
+    assert r.name == "J" and r.output.name == "J" and r.output.item() == 33
+    assert [s.name for s in r.steps] == ["u", "v", "J"]
+    assert r.output._ctx.parents[1].name == "v"
+
+
+def test_automatic_names_skip_the_names_in_use():
+    r = evaluate("u*v + w", {"u": 1, "v": 2, "w": 3})
+    assert [s.name for s in r.steps] == ["p", "J"]
+    r = evaluate("J + 1", {"J": 2.0})
+    assert r.name == "out"
+
+
+def test_constants_are_folded_and_pi_is_known():
+    r = evaluate("a * 2**3 + exp(0) * pi", {"a": 1.0})
+    assert r.output.item() == pytest.approx(8 + math.pi)
+    assert [s.definition for s in r.steps] == ["a * 8", f"u + {math.pi:g}"]
+
+
+def test_functions_with_optional_and_constant_arguments():
+    x = {"a": np.array([-1.0, 0.5, 2.0]), "b": 1.0}
+    assert evaluate("sum(clip(a, 0, 1))", x).output.item() == 1.5
+    assert evaluate("max(a)", x).output.item() == 2.0
+    assert np.allclose(evaluate("max(a, b)", x).output.data, [1.0, 1.0, 2.0])
+    assert np.allclose(evaluate("leaky_relu(a, 0.1)", x).output.data, [-0.1, 0.5, 2.0])
+
+
+@pytest.mark.parametrize("text, words", [
+    ("__import__('os')", ["unknown function '__import__'"]),
+    ("open('f').read()", ["only calls of the functions"]),
+    ("a.__class__", ["attribute access"]),
+    ("a[0]", ["subscripts"]),
+    ("(lambda: 1)()", ["only calls of the functions"]),
+    ("lambda: a", ["lambda"]),
+    ("[x for x in a]", ["comprehensions"]),
+    ("sum(x for x in a)", ["comprehensions"]),
+    ("exp(x=a)", ["keyword arguments"]),
+    ("exp(*a)", ["'*args'"]),
+    ("9**9**9", ["exponent", "too large"]),
+    ("a ** 1000", ["exponent", "too large"]),
+    ("a * 1e300", ["too large"]),
+    ("a * 123456789012345678901234567890", ["too large"]),
+    ("'x' * a", ["only numbers"]),
+    ("a if a else b", ["not allowed"]),
+    ("a < b", ["comparisons"]),
+    ("a and b", ["not allowed"]),
+    ("a % b", ["Mod", "not allowed"]),
+    ("~a", ["Invert", "not allowed"]),
+    ("import os", ["import statements"]),
+    ("a; b", ["never used"]),
+    ("a = 1", ["input variable"]),
+    ("x, y = a, b", ["one plain name"]),
+    ("exp = a", ["function name"]),
+    ("u = a; u = b", ["assigned twice"]),
+    ("exp", ["is a function"]),
+    ("clip(a, 0)", ["takes 3 argument(s)"]),
+    ("clip(a, 0, b)", ["must be a constant"]),
+    ("exp(a, b)", ["takes 1 argument(s)"]),
+    ("2 + 3", ["does not depend on any variable"]),
+    ("1/0 + a", ["not a finite number"]),
+    ("a +", ["invalid syntax"]),
+    ("", ["empty"]),
+    ("a" + "+a" * 600, ["characters long"]),
+    ("-" * 80 + "a", ["nested too deeply"]),
+    ("exp(" * 70 + "a" + ")" * 70, ["nested too deeply"]),
+])
+def test_rejected_expressions(text, words):
+    with pytest.raises(ExpressionError) as info:
+        evaluate(text, {"a": 1.0, "b": 2.0})
+    message = str(info.value)
+    assert "\n" not in message
+    for w in words:
+        assert w in message
+
+
+def test_unknown_variable_lists_the_known_ones():
+    with pytest.raises(ExpressionError, match=r"unknown variable 'x'; known variables: a, b"):
+        evaluate("a + x", {"b": 1.0, "a": 2.0})
+
+
+@pytest.mark.parametrize("name", ["1a", "_a", "if", "exp"])
+def test_bad_variable_names(name):
+    with pytest.raises(ExpressionError, match="name"):
+        evaluate("a", {name: 1.0})
+
+
+# Random expressions over a, b: the safe parser's value and gradients against NumPy's value
+# and finite differences.
+_NUMPY = {"exp": np.exp, "tanh": np.tanh, "square": np.square,
+          "sigmoid": lambda x: 1 / (1 + np.exp(-x)), "sqrt": lambda x: np.sqrt(x),
+          "log": lambda x: np.log(x)}
+_leaf = st.sampled_from(["a", "b", "1.5", "2"])
+
+
+def _expr(children):
+    binary = st.tuples(children, st.sampled_from(["+", "-", "*"]), children).map(
+        lambda t: f"({t[0]} {t[1]} {t[2]})")
+    unary = st.tuples(st.sampled_from(["exp", "tanh", "square", "sigmoid"]), children).map(
+        lambda t: f"{t[0]}({t[1]} / 4)")
+    positive = children.map(lambda c: f"log(1 + square({c}))")
+    return binary | unary | positive
+
+
+@given(text=st.recursive(_leaf, _expr, max_leaves=6), a=st.floats(-2, 2), b=st.floats(-2, 2))
+def test_random_expressions_match_numpy_and_finite_differences(text, a, b):
+    try:
+        r = evaluate(text, {"a": a, "b": b})
+    except ExpressionError as e:  # only a constant expression may be refused
+        assert "does not depend on any variable" in str(e)
+        return
+    expected = eval(text, {"__builtins__": {}}, {**_NUMPY, "a": a, "b": b})  # trusted text
+    assert r.output.item() == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert tg.gradcheck(lambda x, y: evaluate(text, {"a": x, "b": y}).output,
+                        [tg.Tensor(np.float64(a), requires_grad=True),
+                         tg.Tensor(np.float64(b), requires_grad=True)])
+
+
+def test_every_whitelisted_function_evaluates():
+    args = {"leaky_relu": "a, 0.2", "clip": "a, -1, 1", "maximum": "a, b", "minimum": "a, b"}
+    for name in FUNCTIONS:
+        text = f"sum({name}({args.get(name, 'a')}))"
+        r = evaluate(text, {"a": np.array([0.5, 1.5]), "b": np.array([1.0, 1.0])})
+        r.output.backward()
+        assert np.isfinite(r.output.item()) and r.variables["a"].grad.shape == (2,)
+
+
+# ------------------------------------------------------------------ graph
+def test_graph_prints_the_forward_and_backward_pass_and_writes_svg(capsys, tmp_path):
+    path = tmp_path / "g.svg"
+    code, out, _ = run_cli(capsys, "graph", "3*(a + b*c)", "--var", "a=5", "--var", "b=3",
+                           "--var", "c=2", "-o", path)
+    assert code == 0
+    for line in ["u = b * c = 6", "v = a + u = 11", "J = 3 * v = 33", "dJ/da = 3",
+                 "dJ/db = 6", "dJ/dc = 9", "dJ/du = 3", "dJ/dv = 3"]:
+        assert line in out
+    svg = path.read_text()
+    assert "<svg" in svg and "u = b · c" in svg
+
+
+def test_graph_dot_output_and_vectors(capsys, tmp_path):
+    code, out, err = run_cli(capsys, "graph", "mean(square(x - y))", "--var", "x=1,2,3",
+                             "--var", "y=0,0,0", "--dot")
+    assert code == 0
+    assert out.lstrip().startswith("digraph") and "forward:" in err
+    assert "dJ/dx = [0.666667, 1.33333, 2]" in err  # 2(x − y)/3
+    assert not list(tmp_path.iterdir())
+    code, out, _ = run_cli(capsys, "graph", "a*a", "--var", "a=2", "-o", tmp_path / "g.dot")
+    assert code == 0 and (tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+def test_graph_reports_a_non_finite_gradient(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "graph", "sqrt(a)", "--var", "a=0", "-o", tmp_path / "g.dot")
+    assert code == 0 and "dJ/da = inf" in out and "not finite" in out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["graph", "__import__('os').system('echo hi')"], ["bad expression"]),
+    (["graph", "a.b", "--var", "a=1"], ["attribute access"]),
+    (["graph", "9**9**9 * a", "--var", "a=1"], ["too large"]),
+    (["graph", "a + x", "--var", "a=1"], ["known variables: a"]),
+    (["graph", "a", "--var", "a"], ["NAME=VALUE"]),
+    (["graph", "a", "--var", "a=five"], ["not a number"]),
+    (["graph", "a", "--var", "a=inf"], ["finite"]),
+    (["graph", "a", "--var", "a=1", "--var", "a=2"], ["twice"]),
+    (["graph", "a", "--var", "a=1", "-o", "g.txt"], ["unknown extension"]),
+    (["graph", "x", "--var", "x=1,2"], ["shape (2,)", "sum(...)"]),
+    (["graph", "log(a)", "--var", "a=-1"], ["nan"]),
+    (["graph", "a", "--rankdir", "XY"], ["invalid choice"]),
+])
+def test_graph_usage_errors(capsys, argv, words):
+    code, _, err = run_cli(capsys, *argv)
+    assert_one_line_error(code, err, *words)
+
+
+# ------------------------------------------------------------------ gradcheck
+def test_gradcheck_covers_every_library_op():
+    names = {op for op, _ in opcheck.library_ops()}
+    assert len(names) >= 40
+    assert names <= opcheck.COVERED, f"ops without an entry: {sorted(names - opcheck.COVERED)}"
+
+
+def test_gradcheck_command_passes_and_lists_every_op(capsys):
+    code, out, _ = run_cli(capsys, "gradcheck")
+    assert code == 0
+    rows = [line.split() for line in out.splitlines()[2:] if line.strip()][:-1]
+    assert {r[0] for r in rows} == {op for op, _ in opcheck.library_ops()}
+    assert all(r[-1] == "pass" and float(r[3]) < 1e-4 for r in rows)
+
+
+def test_gradcheck_command_fails_on_a_wrong_backward(capsys, monkeypatch):
+    monkeypatch.setattr(ops.Exp, "backward", staticmethod(lambda ctx, g: 2 * g))
+    code, out, _ = run_cli(capsys, "gradcheck", "--op", "exp", "--op", "log")
+    assert code == 1
+    rows = {line.split()[0]: line for line in out.splitlines()[2:4]}
+    assert "FAIL" in rows["exp"] and rows["log"].rstrip().endswith("pass")
+
+
+def test_gradcheck_lists_a_new_op_as_not_covered(capsys, monkeypatch):
+    class Cube(tg.Function):
+        op = "cube_for_test"
+
+        @staticmethod
+        def forward(ctx, x):
+            return x ** 3
+
+    Cube.__module__ = ops.__name__
+    monkeypatch.setattr(ops, "Cube", Cube, raising=False)
+    code, out, _ = run_cli(capsys, "gradcheck", "--op", "cube_for_test")
+    assert code == 1 and "not covered" in out and "1 not covered" in out
+
+
+def test_gradcheck_unknown_op(capsys):
+    code, _, err = run_cli(capsys, "gradcheck", "--op", "nope")
+    assert_one_line_error(code, err, "unknown op")
+
+
+# ------------------------------------------------------------------ train
+def test_train_learns_moons_and_saves_weights_and_plot(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "train", "--dataset", "moons", "--layers", "2,16,1",
+                           "--epochs", "40", "--save", tmp_path / "m.npz", "--plot",
+                           tmp_path / "loss.png", "--no-progress")
+    assert code == 0
+    test_acc = float(out.split("test accuracy ")[1].split("%")[0])
+    assert test_acc > 85
+    state = nn.load(tmp_path / "m.npz")
+    assert state["0.weight"].shape == (16, 2) and state["2.weight"].shape == (1, 16)
+    assert (tmp_path / "loss.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("argv", [
+    ["--dataset", "spirals", "--layers", "2,8,3", "--optimizer", "rmsprop"],
+    ["--dataset", "circles", "--layers", "2,4,2", "--activation", "tanh", "--optimizer",
+     "momentum"],
+    ["--dataset", "flower", "--activation", "sigmoid", "--optimizer", "sgd", "--lr", "0.5"],
+    ["--dataset", "digits", "--layers", "64,10", "--batch-size", "256"],
+])
+def test_train_datasets_optimizers_and_activations(capsys, argv):
+    code, out, _ = run_cli(capsys, "train", *argv, "--epochs", "2", "--no-progress")
+    assert code == 0
+    assert "train accuracy" in out and "test accuracy" in out and "final loss" in out
+
+
+def test_training_is_repeatable_with_a_seed(capsys):
+    argv = ["train", "--samples", "60", "--epochs", "3", "--seed", "7", "--no-progress"]
+    first = run_cli(capsys, *argv)[1]
+    assert run_cli(capsys, *argv)[1] == first
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--layers", "3,4,1"], ["starts with 3", "2 features"]),
+    (["--layers", "2,4,3"], ["ends with 3", "2 classes"]),
+    (["--dataset", "spirals", "--layers", "2,4,1"], ["3 classes"]),
+    (["--layers", "2"], ["at least two"]),
+    (["--layers", "2,x"], ["layer sizes"]),
+    (["--dataset", "mnist"], ["invalid choice"]),
+    (["--optimizer", "lbfgs"], ["invalid choice"]),
+    (["--activation", "gelu"], ["invalid choice"]),
+    (["--epochs", "0"], ["positive integer"]),
+    (["--lr", "nan"], ["positive number"]),
+    (["--dataset", "digits", "--samples", "10"], ["fixed size"]),
+    (["--bogus"], ["unrecognized arguments"]),
+])
+def test_train_usage_errors(capsys, argv, words):
+    code, _, err = run_cli(capsys, "train", *argv)
+    assert_one_line_error(code, err, *words)
+
+
+def test_digits_without_scikit_learn_is_a_clear_error(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # import fails
+    code, _, err = run_cli(capsys, "train", "--dataset", "digits", "--layers", "64,10")
+    assert_one_line_error(code, err, "scikit-learn", "pip install")
+
+
+def test_plot_without_matplotlib_is_a_clear_error(capsys, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    code, _, err = run_cli(capsys, "train", "--plot", tmp_path / "l.png")
+    assert_one_line_error(code, err, "matplotlib")
+
+
+# ------------------------------------------------------------------ demo and the front door
+def test_demo_prints_the_course_example_and_writes_its_files(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "demo", "--epochs", "3", "--out", tmp_path / "d",
+                           "--no-progress")
+    assert code == 0
+    assert "u = bc = 6, v = a + u = 11, J = 3v = 33" in out
+    assert "dJ/da = 3, dJ/db = 6, dJ/dc = 9" in out
+    assert out.index("J = 3v = 33") < out.index("test accuracy")
+    assert str(tmp_path / "d") in out
+    for name in ("course_graph.svg", "model_graph.svg"):
+        assert "<svg" in (tmp_path / "d" / name).read_text()
+    for name in ("loss.png", "decision_boundary.png"):
+        assert (tmp_path / "d" / name).read_bytes().startswith(b"\x89PNG")
+    assert "W[1]" in (tmp_path / "d" / "model_graph.svg").read_text()
+
+
+def test_no_command_help_and_version(capsys):
+    code, _, err = run_cli(capsys)
+    assert_one_line_error(code, err, "choose a command")
+    code, out, _ = run_cli(capsys, "--help")
+    assert code == 0 and all(c in out for c in ("demo", "graph", "train", "gradcheck"))
+    code, out, _ = run_cli(capsys, "--version")
+    assert code == 0 and tg.__version__ in out
+    code, _, err = run_cli(capsys, "frobnicate")
+    assert_one_line_error(code, err, "invalid choice")
+
+
+def test_python_dash_m_entry_point(tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "tinygrad_ng", "graph", "a*b", "--var", "a=2",
+                         "--var", "b=5", "-o", str(tmp_path / "g.dot")],
+                        capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and "dJ/da = 5" in ok.stdout and "dJ/db = 2" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "tinygrad_ng", "graph", "__import__('os')"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
