@@ -85,7 +85,10 @@ class Module:
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._registry(repr(name))
-        kind = self._slot_for(name, value)
+        self._assign(name, value, self._slot_for(name, value))
+
+    def _assign(self, name: str, value: Any, kind: dict | None) -> None:
+        """Set the attribute and record ``name`` in registry ``kind`` only (None: none)."""
         for registry in (self._param_names, self._buffer_names, self._module_names):
             if registry is not kind:
                 registry.pop(name, None)
@@ -117,41 +120,27 @@ class Module:
             registry.pop(name, None)
         object.__delattr__(self, name)
 
+    def _register(self, who: str, name: str, value: Any, expected: type, kind: str) -> None:
+        self._registry(f"{who}s")
+        if value is not None and not isinstance(value, expected):
+            raise TypeError(f"{type(self).__name__}: {who} {name!r} must be a "
+                            f"{expected.__name__} or None, got {type(value).__name__}")
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"{type(self).__name__}: a {who} name must be a non-empty string "
+                             f"without '.', got {name!r}")
+        self._assign(name, value, self.__dict__[kind])
+
     def register_parameter(self, name: str, param: Tensor | None) -> None:
         """Make ``name`` a parameter slot (also for a frozen tensor, or ``None``)."""
-        self._registry("parameters")
-        if param is not None and not isinstance(param, Tensor):
-            raise TypeError(f"register_parameter: '{name}' must be a Tensor or None, got "
-                            f"{type(param).__name__}")
-        self._buffer_names.pop(name, None)
-        self._module_names.pop(name, None)
-        self._param_names[name] = None
-        object.__setattr__(self, name, param)
+        self._register("parameter", name, param, Tensor, "_param_names")
 
     def register_buffer(self, name: str, tensor: Tensor | None) -> None:
         """Keep ``tensor`` in the state dict without training it (e.g. running statistics)."""
-        self._registry("buffers")
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got "
-                            f"{type(tensor).__name__}")
-        self._param_names.pop(name, None)
-        self._module_names.pop(name, None)
-        self._buffer_names[name] = None
-        object.__setattr__(self, name, tensor)
+        self._register("buffer", name, tensor, Tensor, "_buffer_names")
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register a submodule under ``name`` (for names that are not identifiers)."""
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: '{name}' must be a Module or None, got "
-                            f"{type(module).__name__}")
-        if not isinstance(name, str) or not name or "." in name:
-            raise ValueError(f"add_module: a submodule name must be a non-empty string "
-                             f"without '.', got {name!r}")
-        self._registry("submodules")
-        self._param_names.pop(name, None)
-        self._buffer_names.pop(name, None)
-        self._module_names[name] = None
-        object.__setattr__(self, name, module)
+        self._register("submodule", name, module, Module, "_module_names")
 
     # ------------------------------------------------------------------ forward
     def forward(self, *args: Any, **kwargs: Any) -> Any:

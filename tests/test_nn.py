@@ -88,6 +88,10 @@ def test_registration_rules():
     assert [n for n, _ in m.named_parameters()] == ["frozen"]
     del m.frozen
     assert list(m.named_parameters()) == []
+    with pytest.raises(TypeError, match="buffer 'x' must be a Tensor"):
+        m.register_buffer("x", np.ones(2))
+    with pytest.raises(TypeError, match="submodule 'y' must be a Module"):
+        m.add_module("y", tg.ones(2))
 
 
 def test_shared_parameters_are_listed_once_but_saved_under_each_name():
