@@ -324,6 +324,17 @@ def test_collapse_modules_draws_one_box_per_module():
     draw_graph(loss, collapse_modules=True).pipe(format="svg")
 
 
+def test_bad_options_are_reported_by_name():
+    J = course_example()
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_graph(J, rankdir="sideways")
+    with pytest.raises(ValueError, match="collapse_modules"):
+        draw_graph(J, collapse_modules=0)
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        draw_graph(J.data)
+    assert "rankdir=TB" in draw_graph(J, rankdir="TB").source
+
+
 def test_max_nodes_keeps_the_nodes_nearest_the_output_and_says_how_many_are_hidden():
     x = Tensor(np.ones(2, np.float32), requires_grad=True, name="x")
     y = x

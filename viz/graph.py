@@ -1,7 +1,7 @@
 """``draw_graph``: a computation graph drawn the way the course draws it.
 
 Every tensor is one node: leaves are rounded boxes coloured by kind (input data, leaf that
-requires grad, constant), op outputs are ellipses titled like ``u = mul(b, c)``. Nodes
+requires grad, constant), op outputs are ellipses titled like ``u = b · c``. Nodes
 show shape, value and gradient; edges run forward, from an op's input to its output, and
 carry the local derivative (``∂u/∂b = c``) and, after backward, the gradient that flowed
 back along them. The result is a ``graphviz.Digraph``: it shows inline in Jupyter, and
@@ -219,7 +219,7 @@ def _new_graph(rankdir: str, title: str | None) -> GraphDrawing:
     g = GraphDrawing(name="computation_graph", format="svg")
     g.attr(rankdir=rankdir, bgcolor="white", fontname=FONT, nodesep="0.3", ranksep="0.45")
     if title:
-        g.attr(label=title, labelloc="t", fontsize="14")
+        g.attr(label=graphviz.nohtml(L.visible(title)), labelloc="t", fontsize="14")
     g.attr("node", fontname=FONT, fontsize="11", margin="0.08,0.04")
     g.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.7")
     return g
@@ -230,8 +230,8 @@ def render_picture(pic: Picture, show_values: bool = True, show_grads: bool = Tr
                    collapse_modules: bool | int = False, legend: bool = True) -> GraphDrawing:
     """Turn a :class:`Picture` into DOT: one line per node and edge, linear time."""
     g = _new_graph(rankdir, pic.title)
-    collapse = collapse_modules is not False and collapse_modules is not None
-    depth = None if collapse_modules is True or not collapse else int(collapse_modules)
+    collapse = collapse_modules is not False
+    depth = None if isinstance(collapse_modules, bool) else collapse_modules
     scope = {id(t): _truncate(pic.scope_of(t), depth) for t in pic.nodes}
 
     # where each tensor is drawn: its own node, or (collapsed) its module's box
@@ -381,6 +381,13 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
     - ``names``: names for unnamed tensors, e.g. ``names=model`` labels each parameter by
       its path (``0.weight``); also a dict ``{name: tensor}`` or ``(name, tensor)`` pairs.
     """
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)}, got "
+                         f"{rankdir!r}")
+    if collapse_modules is not True and collapse_modules is not False and \
+            (not isinstance(collapse_modules, int) or collapse_modules < 1):
+        raise ValueError(f"draw_graph: collapse_modules must be True, False or a depth >= 1, "
+                         f"got {collapse_modules!r}")
     pic = Picture(root, max_nodes, names)
     pic.grads = {id(t): t.grad for t in pic.nodes}
     if show_grads:
@@ -402,6 +409,7 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
                           collapse_modules, legend)
 
 
+RANKDIRS = ("LR", "TB", "RL", "BT")
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
 

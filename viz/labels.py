@@ -57,7 +57,7 @@ def _scalar(x) -> str:
 
 
 def _nested(items: list, ndim: int, indent: int = 1) -> str:
-    """``[[1, 2],\n [3, 4]]``: a small array (from ``tolist()``), one row per line; a
+    """A small array (from ``tolist()``) with one row per line, as NumPy prints it; a
     column ``[[1], [2], [3]]`` stays on one line."""
     if ndim == 1:
         return "[" + ", ".join(_scalar(x) for x in items) + "]"
@@ -90,9 +90,10 @@ def array_text(a: np.ndarray, whole: int = WHOLE_NODE_VALUES) -> str:
         return _scalar(a.item())
     if a.size <= whole:
         return "\n".join(_wrap(line) for line in _nested(a.tolist(), a.ndim).split("\n"))
-    with np.errstate(all="ignore"):
-        mean = float(a.mean(dtype=np.float64))
-        return f"mean {number(mean)}, min {number(a.min())}, max {number(a.max())}"
+    with np.errstate(all="ignore"):  # the ufuncs' reduce: a third of a.mean()'s overhead
+        mean = float(np.add.reduce(a, axis=None, dtype=np.float64)) / a.size
+        low, high = np.minimum.reduce(a, axis=None), np.maximum.reduce(a, axis=None)
+    return f"mean {number(mean)}, min {number(low)}, max {number(high)}"
 
 
 def shape_text(t: Tensor) -> str:

@@ -69,7 +69,7 @@ def backprop_steps(root: Tensor, grad_output: Any = None, show_values: bool = Tr
         yield render_picture(pic, show_values, True, show_formulas, rankdir, False, legend)
 
 
-def save_steps(root: Tensor, folder: str | Path, format: str = "svg",  # noqa: A002
+def save_steps(root: Tensor, folder: str | Path, format: str = "svg",
                **step_kwargs: Any) -> list[Path]:
     """Write the frames of :func:`backprop_steps` as ``folder/step_01.svg``, ``step_02.svg``…
 
