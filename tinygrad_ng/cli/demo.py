@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     ds = train.load_dataset("moons", seed=args.seed)
     result = train.fit(ds, train.default_layers(ds), epochs=args.epochs,
                        batch_size=args.batch_size, seed=args.seed,
-                       progress=False if args.no_progress else None)
+                       progress=not args.no_progress)
     print(result.summary())
 
     sample = Tensor(ds.X_train[:4], name="X")

@@ -421,26 +421,3 @@ def _assigned_names(body: list[ast.stmt]) -> set[str]:
                 raise ExpressionError(f"'{target}' is a function name; pick another name")
             names.add(target)
     return names
-
-
-def first_non_finite(root: Tensor) -> Tensor | None:
-    """The earliest node (inputs before outputs) of ``root``'s graph whose value is not
-    finite: the place where a NaN or an infinity appeared."""
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        t, done = stack.pop()
-        if done:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        if t._ctx is not None:
-            stack.extend((p, False) for p in t._ctx.parents if isinstance(p, Tensor))
-    for t in order:
-        if t.data.dtype.kind == "f" and not np.all(np.isfinite(t.data)):
-            return t
-    return None

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import CommandFailed, UsageError
-from .expr import FUNCTIONS, ExpressionError, Result, evaluate, first_non_finite
+from .expr import FUNCTIONS, ExpressionError, Result, evaluate
 
 #: Output formats by file extension (.dot/.gv write the DOT source, which needs no Graphviz).
 EXTENSIONS = (".svg", ".png", ".pdf", ".dot", ".gv")
@@ -101,10 +101,10 @@ def run(args: argparse.Namespace) -> int:
     if root.size != 1:
         raise UsageError(f"the expression's value has shape {root.shape}; reduce it to one "
                          "number with sum(...) or mean(...) to backpropagate")
-    bad = first_non_finite(root)
-    if bad is not None:
-        raise UsageError(f"{bad.name or bad.op} = {_fmt(bad.data)} for these values (outside "
-                         "the function's domain?)")
+    for step in result.steps:  # in forward order: the first step that left the reals
+        if not np.all(np.isfinite(step.tensor.data)):
+            raise UsageError(f"{step.name} = {step.definition} = {_fmt(step.tensor.data)} for "
+                             "these values (outside the function's domain?)")
     with np.errstate(all="ignore"):  # an infinite gradient is reported, not warned about
         root.backward(retain_graph=True, retain_grads=True)
     from tinygrad_ng.viz import draw_graph, save

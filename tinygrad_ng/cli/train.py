@@ -290,7 +290,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"model: {' → '.join(map(str, layers))} ({args.activation}), {loss_name}, "
           f"{args.optimizer} (lr {lr:g}), {args.epochs} epochs of batches of {args.batch_size}")
     result = fit(ds, layers, args.activation, args.optimizer, lr, args.epochs,
-                 args.batch_size, args.seed, progress=False if args.no_progress else None)
+                 args.batch_size, args.seed, progress=not args.no_progress)
     print(result.summary())
     if args.save:
         path = Path(args.save)
