@@ -11,6 +11,9 @@ How it measures (see ``workloads.py`` for the workloads themselves):
 - Each engine runs in its own worker process, started once, with BLAS pinned to
   ``--threads`` threads (OPENBLAS/OMP/MKL_NUM_THREADS; PyTorch's ``set_num_threads``) for
   every engine alike.
+- Within a worker, a workload that is quick to run is run several times and the FASTEST
+  time kept (timeit's rule: on a shared machine, slower runs measure the other processes);
+  the median is kept in the JSON too. Long workloads (W3-1M, W4, W6) run once per repeat.
 - Repeats are interleaved: for each workload, repeat r runs every engine once, in an order
   rotated by r, so an engine and the NumPy floor are measured seconds apart, under the same
   load. Ratios are computed pair by pair (engine_r ÷ numpy_r) and their median reported, which
@@ -34,6 +37,7 @@ import math
 import os
 import platform
 import pstats
+import resource
 import statistics
 import subprocess
 import sys
@@ -71,7 +75,8 @@ METRICS: dict[str, list[tuple[str, str, bool]]] = {
     "W3": [("total_s", "s, fwd+bwd", True), ("forward_s", "s, fwd", True),
            ("backward_s", "s, bwd", True), ("grad_mean", "∂out/∂x0", False)],
     "W3-1M": [("total_s", "s, fwd+bwd", True), ("forward_s", "s, fwd", True),
-              ("backward_s", "s, bwd", True), ("grad_mean", "∂out/∂x0", False)],
+              ("backward_s", "s, bwd", True), ("peak_rss_mib", "MiB, worker's peak RSS", True),
+              ("grad_mean", "∂out/∂x0", False)],
     "W4": [("train_s", "s, train + eval", True), ("accuracy", "test accuracy", False),
            ("final_cost", "cost, last epoch", False)],
     "W5": [("peak_mib", "MiB peak", True)],
@@ -93,17 +98,33 @@ TARGETS = [
 
 
 # ============================================================================ worker side
-def _median_time(fn, warmup: int, runs: int) -> tuple[float, Any]:
-    """Median wall time of ``fn()`` over ``runs`` calls after ``warmup`` calls; last result."""
+#: Collect garbage before each timed region, so that no run pays for the previous one's
+#: (switched off under --profile, where it would only add noise to the listing).
+COLLECT_BETWEEN_RUNS = True
+
+
+def _settle() -> None:
+    if COLLECT_BETWEEN_RUNS:
+        gc.collect()
+
+
+def _peak_rss_mib() -> float:
+    """The worker's peak resident memory so far (its high-water mark, never lowered)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def _time_runs(fn, warmup: int, runs: int) -> tuple[list[float], Any]:
+    """Wall times of ``runs`` calls of ``fn()`` after ``warmup`` calls, and the last result."""
     for _ in range(warmup):
         fn()
-    gc.collect()
+    _settle()
     times, result = [], None
     for _ in range(runs):
         t0 = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
+    return times, result
 
 
 def measure_mlp_step(eng, cfg: dict, seed: int) -> dict:
@@ -111,8 +132,9 @@ def measure_mlp_step(eng, cfg: dict, seed: int) -> dict:
     X, y = wl.mlp_batch(cfg["sizes"], cfg["batch"], seed)
     net = eng.make_net(wl.init_params(cfg["sizes"], seed), "softmax", "sgd", cfg["lr"])
     data = eng.batch(X, y, "softmax")
-    t, loss = _median_time(lambda: net.step(data), cfg["warmup"], cfg["steps"])
-    return {"step_ms": t * 1e3, "loss": loss}
+    times, loss = _time_runs(lambda: net.step(data), cfg["warmup"], cfg["steps"])
+    return {"step_ms": min(times) * 1e3, "step_ms_median": statistics.median(times) * 1e3,
+            "loss": loss}
 
 
 def measure_peak_memory(eng, cfg: dict, seed: int) -> dict:
@@ -123,7 +145,7 @@ def measure_peak_memory(eng, cfg: dict, seed: int) -> dict:
     net = eng.make_net(wl.init_params(cfg["sizes"], seed), "softmax", "sgd", cfg["lr"])
     data = eng.batch(X, y, "softmax")
     net.step(data)
-    gc.collect()
+    _settle()
     tracemalloc.start()
     try:
         net.step(data)
@@ -134,7 +156,7 @@ def measure_peak_memory(eng, cfg: dict, seed: int) -> dict:
 
 
 def measure_chain(eng, cfg: dict, seed: int) -> dict:
-    """W2/W3: the op chain; forward and backward timed apart, medians over ``runs``."""
+    """W2/W3: the op chain; forward and backward timed apart, the fastest of ``runs``."""
     shape = tuple(cfg.get("shape", ()))
     x0 = np.random.default_rng(seed).uniform(0.5, 1.5, size=shape).astype(np.float32)
     forward, backward = eng.op_chain(x0, cfg["n_ops"])
@@ -142,7 +164,7 @@ def measure_chain(eng, cfg: dict, seed: int) -> dict:
         backward(forward())
     fwd, bwd = [], []
     for _ in range(cfg["runs"]):
-        gc.collect()
+        _settle()
         t0 = time.perf_counter()
         handle = forward()
         t1 = time.perf_counter()
@@ -151,12 +173,12 @@ def measure_chain(eng, cfg: dict, seed: int) -> dict:
         del handle
         fwd.append(t1 - t0)
         bwd.append(t2 - t1)
-    n = cfg["n_ops"]
-    f, b = statistics.median(fwd), statistics.median(bwd)
-    total = statistics.median([x + y for x, y in zip(fwd, bwd)])
-    return {"forward_s": f, "backward_s": b, "total_s": total, "fwd_us_per_op": f / n * 1e6,
-            "bwd_us_per_op": b / n * 1e6, "us_per_op": total / n * 1e6,
-            "grad_mean": float(np.mean(grad))}
+    n, total = cfg["n_ops"], [x + y for x, y in zip(fwd, bwd)]
+    return {"forward_s": min(fwd), "backward_s": min(bwd), "total_s": min(total),
+            "fwd_us_per_op": min(fwd) / n * 1e6, "bwd_us_per_op": min(bwd) / n * 1e6,
+            "us_per_op": min(total) / n * 1e6,
+            "us_per_op_median": statistics.median(total) / n * 1e6,
+            "grad_mean": float(np.mean(grad)), "peak_rss_mib": _peak_rss_mib()}
 
 
 def _train(eng, cfg: dict, seed: int, output: str, data: tuple[np.ndarray, ...]) -> dict:
@@ -205,6 +227,8 @@ def worker(engine: str, threads: int) -> None:
             measure = MEASURE[req["workload"]]
             args = (eng, req["config"], req["seed"])
             if req.get("profile"):
+                global COLLECT_BETWEEN_RUNS
+                COLLECT_BETWEEN_RUNS = False
                 prof = cProfile.Profile()
                 prof.runcall(measure, *args)
                 text = io.StringIO()
@@ -409,8 +433,8 @@ def format_report(results: dict) -> str:
         f"{', QUICK sizes' if results['quick'] else ''}; load average "
         f"{m['load_average_start']} → {m['load_average_end']}; wall {m['wall_s']} s.",
         "",
-        "Each cell: median over repeats; for times and memory, (× = median of the pairwise "
-        "ratios to the NumPy floor).",
+        "Each cell: median over repeats (of the fastest inner run for W1-W3); for times and "
+        "memory, (× = median of the pairwise ratios to the NumPy floor).",
         "",
         "| workload | metric | " + " | ".join(engines) + " |",
         "|---|---|" + "---|" * len(engines),
