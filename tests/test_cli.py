@@ -343,6 +343,19 @@ def test_demo_prints_the_course_example_and_writes_its_files(capsys, tmp_path):
     assert "W[1]" in (tmp_path / "d" / "model_graph.svg").read_text()
 
 
+def test_without_graphviz_graph_fails_clearly_and_demo_keeps_the_dot_source(
+        capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no 'dot' program to be found
+    code, out, err = run_cli(capsys, "graph", "a*b", "--var", "a=1", "--var", "b=2", "-o",
+                             tmp_path / "g.svg")
+    assert code == 1 and "dJ/da = 2" in out
+    assert len(err.strip().splitlines()) == 1 and "Graphviz" in err and "g.dot" in err
+    code, out, _ = run_cli(capsys, "demo", "--epochs", "1", "--out", tmp_path / "d",
+                           "--no-progress")
+    assert code == 0 and "DOT source" in out
+    assert (tmp_path / "d" / "course_graph.dot").read_text().startswith("digraph")
+
+
 def test_no_command_help_and_version(capsys):
     code, _, err = run_cli(capsys)
     assert_one_line_error(code, err, "choose a command")
