@@ -205,6 +205,27 @@ def test_names_label_unnamed_parameters_without_renaming_them():
         draw_graph(out, names={"w": W.data})
 
 
+def test_a_model_names_its_module_clusters_and_boxes_by_class():
+    W = Tensor(np.ones((2, 2)), requires_grad=True)
+
+    class Linear:
+        pass
+
+    class Model:  # the nn.Module protocol: parameter and submodule paths
+        def named_parameters(self):
+            return iter([("0.weight", W)])
+
+        def named_modules(self):
+            return iter([("", self), ("0", Linear())])
+
+    with scope("0"):
+        h = Tensor(np.ones((3, 2)), name="x") @ W
+    out = h.sum()
+    clusters = _clusters(draw_graph(out, names=Model()).source)
+    assert "0: Linear" in clusters and "0.weight" in clusters["0: Linear"]
+    assert "<B>0: Linear</B>" in draw_graph(out, names=Model(), collapse_modules=True).source
+
+
 def test_show_options_hide_values_grads_and_formulas():
     J = course_example()
     nodes, edges = parse(draw_graph(J, show_values=False, show_grads=False,

@@ -119,6 +119,14 @@ def parameter_names(names: Any) -> dict[int, str]:
     return out
 
 
+def module_types(model: Any) -> dict[str, str]:
+    """Scope name → class name of each submodule of an ``nn.Module`` (else empty), so
+    clusters read ``0: Linear`` rather than ``0``."""
+    if not hasattr(model, "named_modules"):
+        return {}
+    return {path or type(m).__name__: type(m).__name__ for path, m in model.named_modules()}
+
+
 class Picture:
     """The pieces of one drawing; :func:`draw_graph` and the backprop steps fill it in."""
 
@@ -129,6 +137,7 @@ class Picture:
             raise ValueError(f"draw_graph: max_nodes must be at least 1, got {max_nodes}")
         self.root = root
         self.labels = L.Labels(parameter_names(names))
+        self.module_types = module_types(names)
         everything = nearest_first(root)
         self.nodes = everything[:max_nodes] if max_nodes else everything
         self.hidden = len(everything) - len(self.nodes)
@@ -252,7 +261,7 @@ def render_picture(pic: Picture, show_values: bool = True, show_grads: bool = Tr
             line = D.node(pic.ids[id(t)], pic.node_attrs(t, show_values, show_grads))
             by_scope.setdefault(None if collapse else scope[id(t)], []).append(line)
     g.body += by_scope.pop(None, [])
-    g.body += _clusters(by_scope)
+    g.body += _clusters(by_scope, pic.module_types)
 
     between_boxes: set[tuple[str, str]] = set()
     for child in pic.nodes:
@@ -283,7 +292,7 @@ def render_picture(pic: Picture, show_values: bool = True, show_grads: bool = Tr
     return g
 
 
-def _clusters(by_scope: dict[str, list[str]]) -> list[str]:
+def _clusters(by_scope: dict[str, list[str]], types: dict[str, str]) -> list[str]:
     """Nested clusters, one per module (``net.layer1`` inside ``net``), around node lines."""
     children: dict[str, list[str]] = {}
     for s in by_scope:
@@ -299,13 +308,18 @@ def _clusters(by_scope: dict[str, list[str]]) -> list[str]:
         for sub in children.get(s, []):
             body += cluster(sub, level + 1)
         return D.subgraph(f"cluster_{next(counter)}", {
-            "label": L.visible(s.split(".")[-1]), "tooltip": L.visible(s),
+            "label": L.visible(_module_label(s.split(".")[-1], types.get(s))),
+            "tooltip": L.visible(s),
             "style": "rounded,filled",
             "fillcolor": "#f8fafc" if level % 2 == 0 else "#eef2f7", "color": "#94a3b8",
             "fontname": FONT, "fontsize": "11", "labeljust": "l"}, body)
 
     return [line for top in sorted({s.split(".")[0] for s in by_scope})
             for line in cluster(top, 0)]
+
+
+def _module_label(name: str, type_name: str | None) -> str:
+    return f"{name}: {type_name}" if type_name and type_name != name else name
 
 
 def _module_box(scope: str, members: list[Tensor], rep: dict[int, str],
@@ -316,7 +330,7 @@ def _module_box(scope: str, members: list[Tensor], rep: dict[int, str],
     me = rep[id(members[0])]
     outputs = [t for t in members
                if any(rep[id(c)] != me for c in pic.used_by[id(t)])]
-    rows = [f"<B>{L.esc(scope)}</B>",
+    rows = [f"<B>{L.esc(_module_label(scope, pic.module_types.get(scope)))}</B>",
             L.esc(", ".join(f"{op} ×{n}" if n > 1 else op for op, n in ops.items()))]
     if params:
         size = sum(p.size for p in params)
@@ -379,7 +393,8 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
       and colour it green (relative difference < 1e-6), amber (< 1e-3) or red.
     - ``legend``: a small legend; ``title``: a caption.
     - ``names``: names for unnamed tensors, e.g. ``names=model`` labels each parameter by
-      its path (``0.weight``); also a dict ``{name: tensor}`` or ``(name, tensor)`` pairs.
+      its path (``0.weight``) and each module cluster by its class (``0: Linear``); also a
+      dict ``{name: tensor}`` or ``(name, tensor)`` pairs.
     """
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)}, got "
