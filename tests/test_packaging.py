@@ -33,3 +33,4 @@ def test_wheel_maps_the_folders_into_the_package(tmp_path):
         assert f"tinygrad_ng/{sub}/__init__.py" in names
         assert not any(n.startswith(f"{sub}/") for n in names)
     assert "tinygrad_ng/testing/strategies.py" in names
+    assert "tinygrad_ng/cli/expr.py" in names

@@ -102,21 +102,25 @@ class Function:
         to ``forward`` as it is and receives no gradient.
         """
         ctx = object.__new__(cls)
-        ctx.saved = ctx.locked = ctx.parents = None
+        ctx.saved = ctx.locked = None
         ctx.freed = False
-        arrays = []
-        needs = []
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                needs.append(a.requires_grad)
-            else:
-                arrays.append(a)
-                needs.append(False)
+        if len(args) == 1 and type(args[0]) is Tensor:  # the common unary case, fast
+            needs = (args[0].requires_grad,)
+            arrays = (args[0].data,)
+        else:
+            arrays = []
+            flags = []
+            for a in args:
+                if type(a) is Tensor or isinstance(a, Tensor):
+                    arrays.append(a.data)
+                    flags.append(a.requires_grad)
+                else:
+                    arrays.append(a)
+                    flags.append(False)
+            needs = tuple(flags)
         record = state.grad and True in needs
-        if record:
-            ctx.parents = args
-        ctx.needs_input_grad = tuple(needs)  # forward may save only what backward will use
+        ctx.parents = args if record else None
+        ctx.needs_input_grad = needs  # forward may save only what backward will use
         try:
             out = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as e:  # name the op and the shapes (NumPy's message names neither)
@@ -127,7 +131,11 @@ class Function:
             raise ValueError(f"{name}: shapes {shapes}: {e}") from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        result = Tensor._make(out, record)
+        result = object.__new__(Tensor)  # what Tensor._make does, inlined on this hot path
+        result.data = out
+        result.requires_grad = record
+        result.grad = result._ctx = result.name = None
+        result._retains_grad = False
         if record:
             ctx.kwargs = kwargs  # lets a drawing replay the op (viz's gradient check)
             ctx.scope = autograd.scopes[-1] if autograd.scopes else None

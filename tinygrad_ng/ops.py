@@ -407,9 +407,11 @@ class LogSumExp(Function):
         m = np.where(np.isfinite(m), m, 0)
         e = np.exp(x - m)
         s = e.sum(axis=axis, keepdims=True)
-        out = np.log(s) + m
+        with np.errstate(divide="ignore", invalid="ignore"):  # all −inf: log 0 = −inf
+            out = np.log(s) + m
+            softmax = e / s
         ctx.axis, ctx.keepdims = axis, keepdims
-        ctx.save_for_backward(e / s)
+        ctx.save_for_backward(softmax)
         return out if keepdims else _squeeze(out, axis)
 
     @staticmethod

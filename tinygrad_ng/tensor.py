@@ -257,9 +257,7 @@ class Tensor:
             if dt.kind != "f" and isinstance(x, (float, np.floating)):
                 dt = get_default_dtype()
             if dt.kind == "f":
-                const = np.array(x, dtype=dt)
-                const.flags.writeable = False  # nobody may change a constant: no lock needed
-                return Tensor._make(const, False)
+                return _constant(x, dt)
         return Tensor(x)
 
     def _pair(self, x: Any) -> tuple[Tensor, Tensor]:
@@ -456,6 +454,28 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> Tensor:
         return ops.Index.apply(self, index=_index(index))
+
+
+_constants: dict = {}
+
+
+def _constant(x: Any, dtype: np.dtype) -> Tensor:
+    """A read-only 0-d tensor for a scalar operand, shared by every graph that uses it.
+
+    Constants never change, so they need no lock and can be cached (``y * 1.01`` in a loop
+    makes one constant, not one per step). Zero is not cached: 0.0 and -0.0 compare equal.
+    """
+    key = (x, dtype)
+    t = _constants.get(key)
+    if t is None:
+        const = np.array(x, dtype=dtype)
+        const.setflags(write=False)
+        t = Tensor._make(const, False)
+        if x != 0 and x == x:  # not ±0, not NaN
+            if len(_constants) >= 1024:
+                _constants.clear()
+            _constants[key] = t
+    return t
 
 
 def _shape_args(shape: tuple) -> tuple:
