@@ -1,18 +1,20 @@
 """The reverse-mode engine: grad mode, anomaly mode, array locks and backpropagation.
 
-Backpropagation is Kahn's algorithm run backwards: count, for every node reachable from
-the roots, how many of its consumers lie in the graph; start from the roots; a node is
-processed once every consumer has sent its gradient. No recursion, so a chain of a million
-ops is fine. The engine (not the ops) does the plumbing: it un-broadcasts each gradient to
-its parent's shape, casts it to the parent's dtype, skips parents that need no gradient and
-sums the contributions of every path.
+Backpropagation visits nodes in reverse creation order: each node is numbered when it is
+created, after its inputs, so taking the highest-numbered pending node (a heap) reaches a
+node only once every consumer has sent its gradient. No recursion, no counting pass: a
+chain of a million ops is fine. The engine (not the ops) does the plumbing: it
+un-broadcasts each gradient to its input's shape, casts it to the input's dtype, skips
+inputs that need no gradient and sums the contributions of every path.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -88,6 +90,9 @@ class _ResumeMode:
     def __exit__(self, *exc: object) -> None:
         state.grad = self.manager.prev.pop()
 
+
+#: Creation order of graph nodes: a node's inputs always have smaller numbers than it.
+sequence = itertools.count()
 
 # ----------------------------------------------------------------------------- module scopes
 # nn.Module.__call__ pushes its dotted name here, and every node records the innermost one
@@ -214,87 +219,74 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
              retain_grads: bool = False, targets: list[Tensor] | None = None) -> list | None:
     """Send ``grads`` back from ``roots`` through the graph.
 
+    Order: every node carries the sequence number of its creation, and a node's inputs were
+    always created before it. Popping pending nodes from a max-heap of sequence numbers
+    therefore visits each node after all of its consumers (a reverse topological order)
+    without a counting pass and without recursion. Leaves accumulate as gradients arrive.
+
     With ``targets`` None, gradients accumulate into the ``.grad`` of leaves (and of
     non-leaves that retain it); otherwise nothing's ``.grad`` is touched and the gradients
     of ``targets`` are returned (``None`` for a target the roots do not depend on).
     """
-    # 1. Count, for each reachable node, its consumers inside the graph (iterative DFS).
-    consumers: dict = dict.fromkeys(roots, 0)
-    stack = [r for r in consumers if r._ctx is not None]
-    while stack:
-        ctx = stack.pop()._ctx
-        for parent, needed in zip(ctx.parents, ctx.needs_input_grad):
-            if needed:
-                n = consumers.get(parent)
-                if n is None:  # first visit
-                    consumers[parent] = 1
-                    if parent._ctx is not None:
-                        stack.append(parent)
-                else:
-                    consumers[parent] = n + 1
-
-    # 2. Seed the roots. ``owned`` holds the ids of pending sums this engine allocated:
-    #    only those may be added into in place (an op's gradient may alias another array).
-    pending: dict = {}
-    owned: set[int] = set()
-    for r, g in zip(roots, grads):
-        _accumulate(pending, owned, r, g)
+    pending: dict = {}   # node -> gradient summed so far
+    owned: set[int] = set()  # ids of pending sums allocated here (safe to add into in place)
+    handed: set[int] = set()  # ids of arrays given to some .grad in this pass
     capture = None if targets is None else {id(t): None for t in targets}
-    handed: set[int] = set()
-    ready = [r for r in consumers if consumers[r] == 0]
+    heap: list = []
     anomaly = state.anomaly
 
-    # 3. Process each node once every consumer has reported (Kahn's algorithm).
-    pop, ndarray = pending.pop, np.ndarray
-    while ready:
-        node = ready.pop()
-        grad = pop(node, None)
+    def deliver(node, g: np.ndarray) -> None:
         ctx = node._ctx
-        if grad is not None:
-            if owned:
-                owned.discard(id(grad))
-            if capture is not None:
-                if id(node) in capture:
-                    capture[id(node)] = grad
-            elif ctx is None or retain_grads or node._retains_grad:
-                _store_grad(node, grad, handed)
-        if ctx is None:
-            continue
-        if grad is None:  # nothing flowed here: only release the parents' counts
-            parent_grads = (None,) * len(ctx.parents)
+        if ctx is None:  # a leaf: its gradient is final as soon as it arrives
+            if capture is None:
+                _store_grad(node, g, handed)
+            elif id(node) in capture:
+                prev = capture[id(node)]
+                capture[id(node)] = g if prev is None else prev + g
+        elif node in pending:
+            _accumulate(pending, owned, node, g)
         else:
-            if ctx.freed:
-                raise RuntimeError(
-                    f"backward: the graph through '{ctx.op_name}' was already freed by an "
-                    "earlier backward(); pass retain_graph=True to the first backward() to "
-                    "backpropagate through the same graph twice")
-            if anomaly:
-                check_finite(grad, ctx.op_name, "backward (incoming gradient)", ctx.source)
-            parent_grads = ctx.backward(ctx, grad)
-            if type(parent_grads) is not tuple:
-                parent_grads = (tuple(parent_grads) if type(parent_grads) is list
-                                else (parent_grads,))
-            if not retain_graph:
-                ctx.release()
-            if len(parent_grads) != len(ctx.parents):
-                parent_grads = _spread(ctx, parent_grads)
+            pending[node] = g
+            heappush(heap, (-ctx.seq, node))
+
+    for r, g in zip(roots, grads):
+        deliver(r, g)
+
+    ndarray = np.ndarray
+    while heap:
+        node = heappop(heap)[1]
+        grad = pending.pop(node)
+        if owned:
+            owned.discard(id(grad))
+        ctx = node._ctx
+        if capture is not None:
+            if id(node) in capture:
+                capture[id(node)] = grad
+        elif retain_grads or node._retains_grad:
+            _store_grad(node, grad, handed)
+        if ctx.freed:
+            raise RuntimeError(
+                f"backward: the graph through '{ctx.op_name}' was already freed by an "
+                "earlier backward(); pass retain_graph=True to the first backward() to "
+                "backpropagate through the same graph twice")
+        if anomaly:
+            check_finite(grad, ctx.op_name, "backward (incoming gradient)", ctx.source)
+        parent_grads = ctx.backward(ctx, grad)
+        if type(parent_grads) is not tuple:
+            parent_grads = (tuple(parent_grads) if type(parent_grads) is list
+                            else (parent_grads,))
+        if not retain_graph:
+            ctx.release()
+        if len(parent_grads) != len(ctx.parents):
+            parent_grads = _spread(ctx, parent_grads)
         for parent, needed, g in zip(ctx.parents, ctx.needs_input_grad, parent_grads):
-            if not needed:
-                continue
-            if g is not None:
+            if needed and g is not None:
                 data = parent.data
                 if type(g) is not ndarray or g.shape != data.shape or g.dtype != data.dtype:
                     g = _conform(g, data, ctx.op_name)
                 if anomaly:
                     check_finite(g, ctx.op_name, "backward", ctx.source)
-                if parent in pending:
-                    _accumulate(pending, owned, parent, g)
-                else:
-                    pending[parent] = g
-            count = consumers[parent] - 1
-            consumers[parent] = count
-            if count == 0:
-                ready.append(parent)
+                deliver(parent, g)
     if capture is not None:
         return [capture[id(t)] for t in targets]
     return None

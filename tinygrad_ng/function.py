@@ -45,7 +45,7 @@ class Function:
     # Every node's engine fields live in slots; an op's own fields (``ctx.axis = ...``) go
     # to a __dict__ that is only created when an op sets one.
     __slots__ = ("parents", "needs_input_grad", "saved", "locked", "freed", "source", "scope",
-                 "kwargs", "__dict__")
+                 "kwargs", "seq", "__dict__")
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -137,6 +137,7 @@ class Function:
         result.grad = result._ctx = result.name = None
         result._retains_grad = False
         if record:
+            ctx.seq = next(autograd.sequence)  # creation order = a topological order
             ctx.kwargs = kwargs  # lets a drawing replay the op (viz's gradient check)
             ctx.scope = autograd.scopes[-1] if autograd.scopes else None
             ctx.source = None
