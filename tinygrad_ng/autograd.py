@@ -222,27 +222,25 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
     Order: every node carries the sequence number of its creation, and a node's inputs were
     always created before it. Popping pending nodes from a max-heap of sequence numbers
     therefore visits each node after all of its consumers (a reverse topological order)
-    without a counting pass and without recursion. Leaves accumulate as gradients arrive.
+    without a counting pass and without recursion.
 
     With ``targets`` None, gradients accumulate into the ``.grad`` of leaves (and of
     non-leaves that retain it); otherwise nothing's ``.grad`` is touched and the gradients
     of ``targets`` are returned (``None`` for a target the roots do not depend on).
     """
-    pending: dict = {}   # node -> gradient summed so far
+    pending: dict = {}   # non-leaf node -> gradient summed so far
     owned: set[int] = set()  # ids of pending sums allocated here (safe to add into in place)
     handed: set[int] = set()  # ids of arrays given to some .grad in this pass
     capture = None if targets is None else {id(t): None for t in targets}
     heap: list = []
     anomaly = state.anomaly
 
+    leaves: dict = {}    # leaf -> gradient summed over every path, stored at the end
+
     def deliver(node, g: np.ndarray) -> None:
         ctx = node._ctx
-        if ctx is None:  # a leaf: its gradient is final as soon as it arrives
-            if capture is None:
-                _store_grad(node, g, handed)
-            elif id(node) in capture:
-                prev = capture[id(node)]
-                capture[id(node)] = g if prev is None else prev + g
+        if ctx is None:
+            _accumulate(leaves, owned, node, g)
         elif node in pending:
             _accumulate(pending, owned, node, g)
         else:
@@ -287,6 +285,11 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
                 if anomaly:
                     check_finite(g, ctx.op_name, "backward", ctx.source)
                 deliver(parent, g)
+    for leaf, g in leaves.items():
+        if capture is None:
+            _store_grad(leaf, g, handed)
+        elif id(leaf) in capture:
+            capture[id(leaf)] = g
     if capture is not None:
         return [capture[id(t)] for t in targets]
     return None
