@@ -115,8 +115,8 @@ print(f"zeros: cost {costs_zeros[0]:.4f} -> {costs_zeros[-1]:.4f}, test accuracy
 # Random weights break the symmetry, but their scale matters. With $W \sim
 # \mathcal{N}(0, 10^2)$ (the course's `randn · 10`) the output $z$ is huge, the sigmoid
 # answers 0 or 1 with total confidence, and every wrong answer costs a fortune: the
-# initial cost is in the hundreds. Gradient descent spends its time undoing the bad
-# start and ends up far from a good solution.
+# initial cost is enormous. Gradient descent spends its time undoing the bad start and
+# ends up far from a good solution.
 
 # %%
 def large(weight):
@@ -137,8 +137,9 @@ print(f"large: cost {costs_large[0]:.1f} -> {costs_large[-1]:.4f}, test accuracy
 # scale as the inputs each $w_j$ should shrink as $n$ grows: $\text{Var}(w) = 1/n$.
 # ReLU zeroes half of its inputs, which He et al. compensate with a factor 2:
 #
-# $$W^{[l]} \sim \mathcal{N}\!\left(0, \frac{2}{n^{[l-1]}}\right)
-# \qquad (\text{`np.random.randn(shape) * np.sqrt(2 / n[l-1])`}).$$
+# $$W^{[l]} \sim \mathcal{N}\!\left(0, \frac{2}{n^{[l-1]}}\right),$$
+#
+# in NumPy `np.random.randn(n[l], n[l-1]) * np.sqrt(2 / n[l-1])`, here `init="he_normal"`.
 #
 # For tanh the course uses $\sqrt{1/n^{[l-1]}}$ ("Xavier", here `lecun_normal_`) and
 # mentions $\sqrt{2/(n^{[l-1]} + n^{[l]})}$ (`xavier_normal_`).

@@ -141,7 +141,7 @@ print("one example in eval mode:", np.round(one.data, 2))
 # ## Handwritten digits
 #
 # scikit-learn's digits: 1,797 images of 8×8 pixels, ten classes. (Without scikit-learn
-# we fall back to five interleaved spirals.) Inputs are standardised with the training
+# we fall back to three interleaved spirals.) Inputs are standardised with the training
 # set's statistics; 70/15/15 split.
 
 # %%
@@ -151,7 +151,7 @@ try:
     digits = load_digits()
     X_all, y_all, source = digits.data, digits.target, "digits"
 except ImportError:
-    X_all, y_all = make_spirals(1500, classes=5, noise=0.2, seed=0)
+    X_all, y_all = make_spirals(1500, classes=3, noise=0.1, seed=0)
     source = "spirals"
 (X_tr, y_tr), (X_dev, y_dev), (X_te, y_te) = train_dev_test_split(
     X_all.astype(np.float32), y_all, fractions=(0.7, 0.15, 0.15), seed=0)

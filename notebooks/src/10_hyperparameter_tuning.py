@@ -58,7 +58,7 @@ def trial(lr, beta1, steps=100):
 # ## The right scale
 #
 # Where should $\alpha$ be searched? Somewhere in $[10^{-4}, 1]$. Sampling **uniformly**
-# on that interval puts 90% of the trials in $[0.1, 1]$ and only 0.01% in
+# on that interval puts 90% of the trials in $[0.1, 1]$ and less than 0.1% in
 # $[10^{-4}, 10^{-3}]$. Sample the **exponent** instead:
 #
 # $$r \sim \mathcal{U}[-4, 0], \qquad \alpha = 10^{r},$$
