@@ -62,6 +62,10 @@ class _IncompatibleKeys(NamedTuple):
 
 # Depth of nested Module.__call__s: the outermost call names every submodule by its path.
 _call_depth = [0]
+# Scope names are refreshed when a different root module is called or any module tree
+# changed (every submodule registration bumps the version).
+_tree_version = [0]
+_named_tree: list = [None]
 
 
 class Module:
@@ -89,6 +93,8 @@ class Module:
 
     def _assign(self, name: str, value: Any, kind: dict | None) -> None:
         """Set the attribute and record ``name`` in registry ``kind`` only (None: none)."""
+        if kind is self._module_names or name in self._module_names:
+            _tree_version[0] += 1  # a submodule changed: scope names must be refreshed
         for registry in (self._param_names, self._buffer_names, self._module_names):
             if registry is not kind:
                 registry.pop(name, None)
@@ -116,6 +122,8 @@ class Module:
         return None
 
     def __delattr__(self, name: str) -> None:
+        if name in self._module_names:
+            _tree_version[0] += 1
         for registry in (self._param_names, self._buffer_names, self._module_names):
             registry.pop(name, None)
         object.__delattr__(self, name)
@@ -149,14 +157,16 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` inside a graph scope named by the module's path in the model
         (``"layers.0"``), so graph drawings can group nodes by module."""
-        if _call_depth[0] == 0:
-            for path, module in self.named_modules():
+        if _call_depth[0] == 0 and _named_tree[0] != (id(self), _tree_version[0]):
+            for path, module in self.named_modules():  # only when the model changed
                 object.__setattr__(module, "_scope_name", path or type(module).__name__)
+            _named_tree[0] = (id(self), _tree_version[0])
         _call_depth[0] += 1
+        autograd.scopes.append(self._scope_name)
         try:
-            with autograd.scope(self._scope_name):
-                return self.forward(*args, **kwargs)
+            return self.forward(*args, **kwargs)
         finally:
+            autograd.scopes.pop()
             _call_depth[0] -= 1
 
     # ------------------------------------------------------------------ traversal

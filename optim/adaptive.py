@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsArg, _check
+from .optimizer import Optimizer, ParamsArg, _check, zeros_state
 
 
 class RMSprop(Optimizer):
@@ -35,7 +35,7 @@ class RMSprop(Optimizer):
     def update(self, w: np.ndarray, grad: np.ndarray, group: dict[str, Any],
                state: dict[str, Any]) -> np.ndarray:
         alpha = group["alpha"]
-        s = state.setdefault("square_avg", np.zeros_like(w))
+        s = zeros_state(state, "square_avg", w)
         s *= alpha
         s += (1 - alpha) * grad * grad
         return group["lr"] * grad / (np.sqrt(s) + group["eps"])
@@ -74,8 +74,8 @@ class Adam(Optimizer):
                state: dict[str, Any]) -> np.ndarray:
         beta1, beta2 = group["betas"]
         t = state["step"] = state.get("step", 0) + 1
-        v = state.setdefault("exp_avg", np.zeros_like(w))
-        s = state.setdefault("exp_avg_sq", np.zeros_like(w))
+        v = zeros_state(state, "exp_avg", w)
+        s = zeros_state(state, "exp_avg_sq", w)
         v *= beta1
         v += (1 - beta1) * grad
         s *= beta2

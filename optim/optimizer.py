@@ -198,6 +198,15 @@ class Optimizer:
         self.state = new_state
 
 
+def zeros_state(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray:
+    """``state[key]``, created as zeros shaped like the parameter on the first step
+    (the course's v₀ = 0, s₀ = 0)."""
+    buf = state.get(key)
+    if buf is None:
+        buf = state[key] = np.zeros_like(like)
+    return buf
+
+
 def _python_scalar(value: Any) -> Any:
     """0-d arrays and NumPy scalars (what a loaded ``.npz`` holds) back to Python numbers."""
     if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsArg, _check
+from .optimizer import Optimizer, ParamsArg, _check, zeros_state
 
 
 class SGD(Optimizer):
@@ -78,7 +78,7 @@ class Momentum(Optimizer):
     def update(self, w: np.ndarray, grad: np.ndarray, group: dict[str, Any],
                state: dict[str, Any]) -> np.ndarray:
         beta = group["beta"]
-        v = state.setdefault("velocity", np.zeros_like(w))
+        v = zeros_state(state, "velocity", w)
         v *= beta
         v += (1 - beta) * grad
         return group["lr"] * v

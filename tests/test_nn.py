@@ -150,6 +150,16 @@ def test_call_labels_graph_nodes_with_module_paths():
     assert standalone(tg.randn(1, 3))._ctx.scope == "Linear"
 
 
+def test_scope_names_follow_changes_to_the_model():
+    model = nn.Sequential(nn.Linear(2, 2))
+    assert model(tg.randn(1, 2))._ctx.scope == "0"
+    inner = model[0]
+    assert inner(tg.randn(1, 2))._ctx.scope == "Linear"  # called on its own
+    assert model(tg.randn(1, 2))._ctx.scope == "0"  # named by its root again
+    model.append(nn.Tanh())
+    assert model(tg.randn(1, 2))._ctx.scope == "1"
+
+
 def test_repr_shows_structure_and_parameter_counts():
     model = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1), nn.Sigmoid())
     text = repr(model)
