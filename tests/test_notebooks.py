@@ -49,6 +49,8 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     last = nb.cells[-1]
     assert last.cell_type == "code" and "assert" in last.source, \
         f"{path.name}: the last cell must assert the lesson's headline result"
+    printed = "".join(o.get("text", "") for o in last.outputs if o.output_type == "stream")
+    assert "lesson checks passed" in printed, f"{path.name}: the last cell did not finish"
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])
@@ -60,8 +62,11 @@ def test_notebook_is_stripped_and_built_from_its_source(path):
             assert cell["outputs"] == [] and cell["execution_count"] is None, \
                 f"{path.name}: outputs must be stripped (run python notebooks/build.py)"
     source = NOTEBOOKS / "src" / f"{path.stem}.py"
-    assert path.read_text(encoding="utf-8") == build.render(build.build(source)), \
+    built = build.build(source)
+    assert [(c["cell_type"], "".join(c["source"])) for c in raw["cells"]] == \
+        [(c.cell_type, c.source) for c in built.cells], \
         f"{path.name} differs from {source.name}: run python notebooks/build.py"
+    assert raw["metadata"]["kernelspec"]["name"] == "python3"
 
 
 def test_readme_lists_every_notebook():
