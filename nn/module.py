@@ -62,10 +62,8 @@ class _IncompatibleKeys(NamedTuple):
 
 # Depth of nested Module.__call__s: the outermost call names every submodule by its path.
 _call_depth = [0]
-# Scope names are refreshed when a different root module is called or any module tree
-# changed (every submodule registration bumps the version).
+# Bumped by every change to a module tree: a root renames its modules' scopes only then.
 _tree_version = [0]
-_named_tree: list = [None]
 
 
 class Module:
@@ -80,6 +78,8 @@ class Module:
         object.__setattr__(self, "_module_names", {})
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_scope_name", type(self).__name__)
+        object.__setattr__(self, "_scope_root", None)
+        object.__setattr__(self, "_named_at", None)
 
     # ------------------------------------------------------------------ registration
     def _registry(self, who: str) -> None:
@@ -157,10 +157,8 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` inside a graph scope named by the module's path in the model
         (``"layers.0"``), so graph drawings can group nodes by module."""
-        if _call_depth[0] == 0 and _named_tree[0] != (id(self), _tree_version[0]):
-            for path, module in self.named_modules():  # only when the model changed
-                object.__setattr__(module, "_scope_name", path or type(module).__name__)
-            _named_tree[0] = (id(self), _tree_version[0])
+        if _call_depth[0] == 0 and self._named_at != _tree_version[0]:
+            self._name_scopes()
         _call_depth[0] += 1
         autograd.scopes.append(self._scope_name)
         try:
@@ -168,6 +166,20 @@ class Module:
         finally:
             autograd.scopes.pop()
             _call_depth[0] -= 1
+
+    def _name_scopes(self) -> None:
+        """Name every module of this tree by its path from this root (for graph scopes).
+
+        Redone only when a module tree changed, or when a module named by another root
+        (a block also called on its own) is taken over."""
+        taken = False
+        for path, module in self.named_modules():
+            taken |= module._scope_root not in (None, id(self))
+            object.__setattr__(module, "_scope_root", id(self))
+            object.__setattr__(module, "_scope_name", path or type(module).__name__)
+        if taken:
+            _tree_version[0] += 1
+        object.__setattr__(self, "_named_at", _tree_version[0])
 
     # ------------------------------------------------------------------ traversal
     def named_children(self) -> Iterator[tuple[str, Module]]:

@@ -23,9 +23,9 @@ GRAD_COLOR = "#b91c1c"
 MUTED_COLOR = "#64748b"
 
 
-# Characters XML (so an HTML-like label) cannot hold: C0 controls but tab and newline,
-# surrogates and U+FFFE/U+FFFF. They are shown as \xNN / \uNNNN escapes instead.
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Characters an HTML-like label cannot hold (Graphviz rejects even tab and CR): C0 controls
+# but newline, surrogates and U+FFFE/U+FFFF. They are shown as \xNN / \uNNNN escapes.
+_UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def visible(text: str) -> str:
