@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 python3 -m ruff check .
 bash scripts/docs.sh
+# One BLAS thread per worker: two workers on two cores, no oversubscription.
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 python3 -m pytest -q -n 2
