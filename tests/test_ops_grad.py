@@ -33,7 +33,7 @@ BINARY = {
     "mul": (lambda a, b: a * b, {}),
     "div": (lambda a, b: a / b, {"low": 0.5, "high": 3.0}),
     "pow": (lambda a, b: a ** b, {"low": 0.5, "high": 2.0}),
-    "matmul_scalar_side": (lambda a, b: (a * 2.0) - (3.0 / (b * b + 1)), {}),
+    "scalar_operands": (lambda a, b: (a * 2.0) - (3.0 / (b * b + 1)), {}),
 }
 
 

@@ -134,38 +134,33 @@ class MatMul(Function):
         return ga, gb
 
 
-class Maximum(Function):
-    """Elementwise max; at ties each input gets half the gradient (as PyTorch)."""
+class _Pairwise(Function):
+    """Elementwise max/min of two tensors; at ties each input gets half the gradient
+    (as PyTorch)."""
 
+    pick = staticmethod(np.maximum)  # the op
+    wins = staticmethod(np.greater)  # where a alone is picked
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return type(ctx).pick(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        share = type(ctx).wins(a, b) + 0.5 * (a == b)  # a's share of the gradient
+        return g * share, g * (1 - share)
+
+
+class Maximum(_Pairwise):
     op, inputs, derivatives = "maximum", ("a", "b"), ("[a>b] (½ at ties)", "[b>a] (½ at ties)")
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        share = (a > b) + 0.5 * (a == b)
-        return g * share, g * (1 - share)
+    pick, wins = staticmethod(np.maximum), staticmethod(np.greater)
 
 
-class Minimum(Function):
-    """Elementwise min; at ties each input gets half the gradient (as PyTorch)."""
-
+class Minimum(_Pairwise):
     op, inputs, derivatives = "minimum", ("a", "b"), ("[a<b] (½ at ties)", "[b<a] (½ at ties)")
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        share = (a < b) + 0.5 * (a == b)
-        return g * share, g * (1 - share)
+    pick, wins = staticmethod(np.minimum), staticmethod(np.less)
 
 
 class Where(Function):
