@@ -79,10 +79,13 @@ class Adam(Optimizer):
         v *= beta1
         v += (1 - beta1) * grad
         s *= beta2
-        s += (1 - beta2) * grad * grad
-        v_hat = v / (1 - beta1**t)
-        s_hat = s / (1 - beta2**t)
-        return group["lr"] * v_hat / (np.sqrt(s_hat) + group["eps"])
+        s += (1 - beta2) * np.square(grad)
+        # α·V̂/(√Ŝ + ε) with V̂ = V/(1 − β₁ᵗ), Ŝ = S/(1 − β₂ᵗ), in as few temporaries as possible
+        denom = np.sqrt(s * (1 / (1 - beta2**t)))
+        denom += group["eps"]
+        delta = v * (group["lr"] / (1 - beta1**t))
+        delta /= denom
+        return delta
 
 
 class AdamW(Adam):
