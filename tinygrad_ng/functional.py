@@ -38,6 +38,8 @@ def _tensor(x: Any) -> Tensor:
 
 def _float_tensor(x: Any) -> Tensor:
     """``x`` as a tensor of a floating dtype (integers and bools become the default float)."""
+    if type(x) is Tensor and x.data.dtype.kind == "f":  # the usual case, checked cheaply
+        return x
     t = _tensor(x)
     return t if t.dtype.kind == "f" else Tensor(t.data.astype(get_default_dtype()))
 
