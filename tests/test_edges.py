@@ -90,3 +90,10 @@ def test_mean_and_var_exact(n):
     np.testing.assert_allclose(g, np.full(n, 1 / n))
     (g,) = grads(lambda t: t.var(), x)
     np.testing.assert_allclose(g, 2 * (x - x.mean()) / n)
+
+
+def test_pow_with_zero_exponent_at_zero_base():
+    ga, gb = grads(lambda a, b: a ** b, [0.0, 1.0], [0.0, 0.0])
+    np.testing.assert_array_equal(ga, [0.0, 0.0])
+    (g,) = grads(lambda a: a ** 0, [0.0, 2.0])
+    np.testing.assert_array_equal(g, [0.0, 0.0])

@@ -315,3 +315,11 @@ def test_gradients_keep_float32():
     x.grad = None
     z.backward()
     assert x.grad.dtype == np.float32
+
+
+def test_detect_anomaly_explains_a_graph_built_outside_it():
+    (y,) = leaves([0.0])
+    z = y.sqrt().sum()
+    with tg.detect_anomaly():
+        with pytest.raises(tg.AnomalyError, match="outside detect_anomaly"):
+            z.backward()

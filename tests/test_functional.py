@@ -601,3 +601,16 @@ def test_out_of_range_class_index_is_named():
 def test_bad_input_gives_a_clear_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_nan_probabilities_and_boolean_p_are_refused():
+    with pytest.raises(ValueError, match="binary_cross_entropy"):
+        F.binary_cross_entropy(tg.Tensor([np.nan, 0.5]), np.ones(2, np.float32))
+    with pytest.raises(ValueError, match="dropout"):
+        F.dropout(tg.ones(3), p=True)
+
+
+def test_batch_norm_eval_keeps_float32_with_float64_running_stats():
+    x = tg.randn(4, 3)
+    out = F.batch_norm(x, None, None, np.zeros(3), np.ones(3), training=False)
+    assert out.dtype == np.float32

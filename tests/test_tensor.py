@@ -146,3 +146,46 @@ def test_reductions_values_and_keepdims():
             ref = np.log(np.exp(x).sum(axis, keepdims=keep))
             np.testing.assert_allclose(t.logsumexp(axis, keep).data, ref)
     np.testing.assert_allclose(t.var(1, ddof=1).data, x.var(1, ddof=1))
+
+
+def test_integer_operands_take_the_float_dtype_as_in_pytorch():
+    f32, i = tg.ones(2), Tensor([1, 2])
+    for y in (f32 + i, i * f32, f32 ** Tensor(2), f32 + np.array([1, 2]), i / 2, i / i,
+              i.exp(), i.sqrt(), i.log(), i.mean(), i.var(), i.logsumexp(), i.maximum(0.5),
+              i.clip(0.5), tg.where(i > 1, i, 1.0), tg.where(i > 1, 1.0, i)):
+        assert y.dtype == np.float32, y
+    assert (i + 1).dtype == np.int64 and i.sum().dtype == np.int64 and (-i).dtype == np.int64
+    y = f32 * Tensor([3, 4])  # the float side still gets its gradient
+    x = tg.ones(2, requires_grad=True)
+    (x * Tensor([3, 4])).sum().backward()
+    np.testing.assert_allclose(x.grad, [3, 4])
+    assert y.dtype == np.float32
+
+
+def test_more_errors_name_the_op():
+    with pytest.raises(ValueError, match="concatenate: axis 2"):
+        tg.concatenate([tg.ones(2, 3)] * 2, axis=2)
+    with pytest.raises(TypeError, match="mean: axis must be"):
+        tg.ones(2, 3).mean(axis=1.0)
+    assert Tensor(3.0).squeeze(0).shape == () and Tensor(3.0).sum(axis=0).item() == 3.0
+
+
+def test_reductions_over_empty_outer_axes():
+    x = tg.zeros(0, 3)
+    assert x.max(axis=1).shape == (0,) and x.min(axis=1).shape == (0,)
+    assert x.logsumexp(axis=0).tolist() == [-np.inf] * 3
+    with pytest.raises(ValueError, match="max"):
+        x.max(axis=0)
+
+
+def test_user_op_returning_a_python_number_keeps_the_input_dtype():
+    class Total(tg.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return float(x.sum())
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    assert Total.apply(tg.ones(3)).dtype == np.float32

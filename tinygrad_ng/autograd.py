@@ -162,7 +162,10 @@ def user_source_line() -> str:
 def check_finite(array: np.ndarray, op: str, where: str, source: str | None) -> None:
     if array.dtype.kind in "fc" and not np.isfinite(array).all():
         bad = "NaN" if np.isnan(array).any() else "Inf"
-        raise AnomalyError(f"{op}: {where} produced {bad}; the op was created at {source}")
+        origin = (f"the op was created at {source}" if source else "the op was created "
+                  "outside detect_anomaly(), so its source line is unknown: build the graph "
+                  "inside the block too")
+        raise AnomalyError(f"{op}: {where} produced {bad}; {origin}")
 
 
 # ----------------------------------------------------------------------------- array locks

@@ -129,8 +129,8 @@ class Function:
                 raise
             shapes = " and ".join(str(np.shape(a)) for a in arrays)
             raise ValueError(f"{name}: shapes {shapes}: {e}") from None
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)
+        if type(out) is not np.ndarray:  # a NumPy scalar, or a Python number from a user op
+            out = np.asarray(out) if isinstance(out, np.generic) else _as_input_dtype(out, arrays)
         result = object.__new__(Tensor)  # what Tensor._make does, inlined on this hot path
         result.data = out
         result.requires_grad = record
@@ -146,6 +146,14 @@ class Function:
             ctx.source = autograd.user_source_line()
             autograd.check_finite(out, ctx.op_name, "forward", ctx.source)
         return result
+
+
+def _as_input_dtype(out: Any, arrays: Any) -> np.ndarray:
+    """A Python number returned by ``forward`` as an array of the inputs' float dtype."""
+    for a in arrays:
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+            return np.asarray(out, dtype=a.dtype)
+    return np.asarray(out)
 
 
 from .tensor import Tensor  # noqa: E402  (Tensor's methods are built from Functions)

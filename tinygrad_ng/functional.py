@@ -443,7 +443,8 @@ class BatchNorm(Function):
                 batch_stats.update(mean=mean.reshape(-1), var=var.reshape(-1),
                                    count=x.size // x.shape[1])
         else:
-            mean, var = (_per_channel(s, nd) for s in stats)
+            # running statistics in the input's dtype: float32 stays float32 in eval mode
+            mean, var = (_per_channel(s, nd).astype(x.dtype, copy=False) for s in stats)
             x_norm = x - mean
         inv_std = 1 / np.sqrt(var + eps)
         x_norm *= inv_std
@@ -592,7 +593,7 @@ def binary_cross_entropy(probs: Any, y: Any, reduction: str = "mean") -> Tensor:
     [0, 1] raise ``ValueError``. Prefer :func:`binary_cross_entropy_with_logits`.
     """
     a = _float_tensor(probs)
-    if a.size and (a.data.min() < 0 or a.data.max() > 1):
+    if a.size and not (a.data.min() >= 0 and a.data.max() <= 1):  # NaN fails this too
         raise ValueError(f"binary_cross_entropy: probs must lie in [0, 1], got values in "
                          f"[{a.data.min():.4g}, {a.data.max():.4g}]; for raw scores use "
                          "binary_cross_entropy_with_logits")
@@ -683,7 +684,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     rescaling. The mask comes from the library's generator (``tg.manual_seed``). Identity
     (``x`` itself) when ``training`` is False or p = 0; p = 1 gives zeros.
     """
-    if not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
     x = _float_tensor(x)
     if not training or p == 0:

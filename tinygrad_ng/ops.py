@@ -86,9 +86,9 @@ class Pow(Function):
         a, b = ctx.saved_tensors[:2]
         out = ctx.saved_tensors[2]
         ga = gb = None
-        if ctx.needs_input_grad[0]:
+        if ctx.needs_input_grad[0]:  # b·a^(b−1), taken as 0 where b = 0 (d/da a⁰ = 0)
             with np.errstate(divide="ignore", invalid="ignore"):
-                ga = g * b * a ** (b - 1)
+                ga = np.where(b == 0, 0, g * b * a ** (b - 1))
         if ctx.needs_input_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 gb = g * np.where(a == 0, 0, out * np.log(np.where(a == 0, 1, a)))
@@ -370,9 +370,7 @@ class _Extreme(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        if x.size == 0:
-            raise ValueError(f"{ctx.op}: cannot reduce an empty tensor")
-        out = type(ctx).reduce(x, axis=axis, keepdims=True)
+        out = type(ctx).reduce(x, axis=axis, keepdims=True)  # NumPy refuses empty axes
         ctx.axis, ctx.keepdims = axis, keepdims
         ctx.save_for_backward(x, out)
         return out if keepdims else _squeeze(out, axis)
@@ -398,7 +396,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        m = np.max(x, axis=axis, keepdims=True)
+        m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)  # -inf for an empty axis
         m = np.where(np.isfinite(m), m, 0)
         e = np.exp(x - m)
         s = e.sum(axis=axis, keepdims=True)

@@ -261,13 +261,23 @@ class Tensor:
         return Tensor(x)
 
     def _pair(self, x: Any) -> tuple[Tensor, Tensor]:
-        """(self, operand); an integer tensor meeting a float scalar becomes float, as in
-        PyTorch (``int_tensor * 0.5`` is float32, not float64)."""
+        """(self, operand) under PyTorch's promotion: when one side is float and the other
+        integer or bool, the integer side takes the float side's dtype (``int_tensor * 0.5``
+        and ``float32 + int64`` are float32, not NumPy's float64)."""
         other = self._operand(x)
-        if self.data.dtype.kind != "f" and other.data.dtype.kind == "f" and other.ndim == 0 \
-                and not isinstance(x, Tensor):
+        fa, fb = self.data.dtype.kind == "f", other.data.dtype.kind == "f"
+        if fa != fb:
+            if fa:
+                return self, Tensor._make(other.data.astype(self.data.dtype), False)
             return Tensor._make(self.data.astype(other.data.dtype), False), other
         return self, other
+
+    def _floating(self) -> Tensor:
+        """Self, or its values in the default float dtype for an integer/bool tensor (for
+        ops whose result is real-valued: ``exp``, ``mean``, ``/`` ...)."""
+        if self.data.dtype.kind == "f":
+            return self
+        return Tensor._make(self.data.astype(get_default_dtype()), False)
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> Tensor:
@@ -292,10 +302,10 @@ class Tensor:
         return ops.Mul.apply(b, a)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return ops.Div.apply(*self._pair(other))
+        return ops.Div.apply(*self._floating()._pair(other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        a, b = self._pair(other)
+        a, b = self._floating()._pair(other)
         return ops.Div.apply(b, a)
 
     def __pow__(self, other: Any) -> Tensor:
@@ -343,13 +353,13 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise
     def exp(self) -> Tensor:
-        return ops.Exp.apply(self)
+        return ops.Exp.apply(self._floating())
 
     def log(self) -> Tensor:
-        return ops.Log.apply(self)
+        return ops.Log.apply(self._floating())
 
     def sqrt(self) -> Tensor:
-        return ops.Sqrt.apply(self)
+        return ops.Sqrt.apply(self._floating())
 
     def abs(self) -> Tensor:
         return ops.Abs.apply(self)
@@ -361,13 +371,14 @@ class Tensor:
         """Clamp to [min, max]; the gradient passes where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
-        return ops.Clip.apply(self, lo=min, hi=max)
+        x = self._floating() if isinstance(min, float) or isinstance(max, float) else self
+        return ops.Clip.apply(x, lo=min, hi=max)
 
     def maximum(self, other: Any) -> Tensor:
-        return ops.Maximum.apply(self, self._operand(other))
+        return ops.Maximum.apply(*self._pair(other))
 
     def minimum(self, other: Any) -> Tensor:
-        return ops.Minimum.apply(self, self._operand(other))
+        return ops.Minimum.apply(*self._pair(other))
 
     def sigmoid(self) -> Tensor:
         return functional.sigmoid(self)
@@ -392,11 +403,12 @@ class Tensor:
         return ops.Sum.apply(self, axis=_axes(axis, self.ndim, "sum"), keepdims=keepdims)
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return ops.Mean.apply(self, axis=_axes(axis, self.ndim, "mean"), keepdims=keepdims)
+        return ops.Mean.apply(self._floating(), axis=_axes(axis, self.ndim, "mean"),
+                              keepdims=keepdims)
 
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return ops.Var.apply(self, axis=_axes(axis, self.ndim, "var"), keepdims=keepdims,
-                             ddof=ddof)
+        return ops.Var.apply(self._floating(), axis=_axes(axis, self.ndim, "var"),
+                             keepdims=keepdims, ddof=ddof)
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Largest value; the gradient is shared equally among tied maxima."""
@@ -408,7 +420,7 @@ class Tensor:
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """log Σ exp(x), computed max-shifted so it never overflows."""
-        return ops.LogSumExp.apply(self, axis=_axes(axis, self.ndim, "logsumexp"),
+        return ops.LogSumExp.apply(self._floating(), axis=_axes(axis, self.ndim, "logsumexp"),
                                    keepdims=keepdims)
 
     # ------------------------------------------------------------------ shape
@@ -491,7 +503,11 @@ def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...] | None:
     """Normalise ``axis`` (int, tuple or None) to a tuple of non-negative ints."""
     if axis is None:
         return None
-    items = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    try:
+        items = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    except TypeError:
+        raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}"
+                        ) from None
     out = []
     for a in items:
         if not isinstance(a, numbers.Integral):
@@ -502,7 +518,7 @@ def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...] | None:
         out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis!r}")
-    return tuple(out)
+    return tuple(out) if ndim else None  # a 0-d tensor's axis 0 is the tensor itself
 
 
 def _index(index: Any) -> Any:
@@ -573,8 +589,11 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
-    ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else Tensor(a)
-    return ops.Where.apply(ref._operand(a), ref._operand(b), cond)
+    if isinstance(a, Tensor) or not isinstance(b, Tensor):
+        a, b = (a if isinstance(a, Tensor) else Tensor(a))._pair(b)
+    else:
+        b, a = b._pair(a)
+    return ops.Where.apply(a, b, cond)
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
@@ -582,6 +601,7 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("concatenate: need at least one tensor")
     tensors = [tensors[0]._operand(t) if not isinstance(t, Tensor) else t for t in tensors]
+    (axis,) = _axes(axis, tensors[0].ndim, "concatenate") or (0,)
     return ops.Concatenate.apply(*tensors, axis=axis)
 
 
@@ -590,6 +610,7 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("stack: need at least one tensor")
     tensors = [tensors[0]._operand(t) if not isinstance(t, Tensor) else t for t in tensors]
+    (axis,) = _axes(axis, tensors[0].ndim + 1, "stack")
     return ops.Stack.apply(*tensors, axis=axis)
 
 
