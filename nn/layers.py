@@ -146,9 +146,9 @@ class Tanh(Module):
 class Softmax(Module):
     """Softmax along ``axis`` (the classes; the last axis for batch-first scores)."""
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = axis
+        self.axis = axis if dim is None else dim  # ``dim=`` as PyTorch spells it
 
     def forward(self, z: Any) -> Tensor:
         return F.softmax(z, self.axis)
@@ -167,9 +167,9 @@ class LogSoftmax(Softmax):
 class Flatten(Module):
     """Merge the axes from ``start_axis`` on: ``(m, C, H, W)`` → ``(m, C·H·W)``."""
 
-    def __init__(self, start_axis: int = 1) -> None:
+    def __init__(self, start_axis: int = 1, *, start_dim: int | None = None) -> None:
         super().__init__()
-        self.start_axis = start_axis
+        self.start_axis = start_axis if start_dim is None else start_dim  # PyTorch's name
 
     def forward(self, x: Any) -> Tensor:
         x = x if isinstance(x, Tensor) else Tensor(x)
@@ -197,8 +197,10 @@ class BatchNorm1d(Module):
         n = self.num_features = _check_features(num_features, "BatchNorm1d", "num_features")
         if not eps > 0:
             raise ValueError(f"BatchNorm1d: eps must be > 0, got {eps}")
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1], got {momentum}")
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
+                or not 0 <= momentum <= 1:
+            raise ValueError(f"BatchNorm1d: momentum must be a number in [0, 1], got {momentum!r}"
+                             " (the cumulative average of momentum=None is not supported)")
         self.eps, self.momentum = eps, momentum
         dt = get_default_dtype() if dtype is None else np.dtype(dtype)
         self.weight = Parameter(np.ones(n, dtype=dt))

@@ -110,6 +110,11 @@ class Module:
         if value is None:  # keeps an existing slot (e.g. ``self.bias = None``)
             return next((r for r in (params, buffers, modules) if name in r), None)
         if not isinstance(value, Tensor):
+            if name in params or name in buffers:
+                kind = "parameter" if name in params else "buffer"
+                raise TypeError(f"{type(self).__name__}: cannot assign a "
+                                f"{type(value).__name__} to the {kind} {name!r}: assign a "
+                                f"Tensor (Parameter(...)), None, or set {name}.data")
             return None
         if name in buffers:
             return buffers
@@ -192,15 +197,18 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module (named ``prefix``) and every submodule, by dotted path, each once."""
+    def named_modules(self, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module (named ``prefix``) and every submodule, by dotted path; a module
+        reachable under several names is listed once unless ``remove_duplicate=False``."""
         seen: set[int] = set()
         stack = [(prefix, self)]
         while stack:
             path, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            if remove_duplicate:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
             yield path, module
             kids = [(f"{path}.{n}" if path else n, m) for n, m in module.named_children()]
             stack.extend(reversed(kids))
@@ -211,7 +219,7 @@ class Module:
 
     def _named_tensors(self, kind: str, unique: bool) -> Iterator[tuple[str, Tensor]]:
         seen: set[int] = set()
-        for path, module in self.named_modules():
+        for path, module in self.named_modules(remove_duplicate=unique):
             for name in module.__dict__[kind]:
                 t = getattr(module, name)
                 if t is None or (unique and id(t) in seen):
@@ -355,7 +363,7 @@ class Sequential(Module):
         return x
 
     def append(self, layer: Module) -> Sequential:
-        self.add_module(str(len(self)), layer)
+        self.add_module(_free_index(self), layer)
         return self
 
     def __len__(self) -> int:
@@ -371,6 +379,16 @@ class Sequential(Module):
         return layers[index]
 
 
+def _free_index(container: Module) -> str:
+    """The name for an appended module: its position, or the next unused number when a
+    module was deleted (so appending never overwrites one)."""
+    names = container._module_names
+    index = len(names)
+    while str(index) in names:
+        index += 1
+    return str(index)
+
+
 class ModuleList(Module):
     """A list of submodules, named ``"0"``, ``"1"``, … (e.g. a variable number of layers)."""
 
@@ -382,7 +400,7 @@ class ModuleList(Module):
     def append(self, module: Module) -> ModuleList:
         if not isinstance(module, Module):
             raise TypeError(f"ModuleList: expected a Module, got {type(module).__name__}")
-        self.add_module(str(len(self)), module)
+        self.add_module(_free_index(self), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:

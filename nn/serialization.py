@@ -124,9 +124,9 @@ def load(path: str | os.PathLike) -> Any:
     path = os.fspath(path)
     try:
         archive = np.load(path, allow_pickle=False)
-    except ValueError as e:
-        raise ValueError(f"nn.load: {path} is not a plain .npz archive of numeric arrays "
-                         f"({e}); it is refused because loading it would unpickle") from None
+    except ValueError as e:  # NumPy says so both for a pickle and for any non-NumPy file
+        raise ValueError(f"nn.load: {path} is not an .npz checkpoint (NumPy: {e}); files that "
+                         "would need unpickling are never loaded") from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"nn.load: {path} holds a single .npy array, not an .npz checkpoint")
     with archive:

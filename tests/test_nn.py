@@ -84,7 +84,9 @@ def test_registration_rules():
     assert [n for n, _ in m.named_buffers()] == ["stat"]
     with pytest.raises(TypeError, match="leaf"):
         m.w = m.w * 2  # the classic bug: rebinding a parameter to a computed tensor
-    m.w = 3  # any other value makes it a plain attribute
+    with pytest.raises(TypeError, match="parameter 'w'"):
+        m.w = 3  # as PyTorch: a parameter slot takes a Tensor or None
+    del m.w  # deleting the attribute frees the name
     assert [n for n, _ in m.named_parameters()] == ["frozen"]
     del m.frozen
     assert list(m.named_parameters()) == []
@@ -511,3 +513,22 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     restored = nn.Linear(3, 2)
     restored.load_state_dict(nn.load(path))
     np.testing.assert_array_equal(restored.weight.data, saved_weight)
+
+
+def test_qa_regressions_in_module_bookkeeping():
+    lin = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="parameter 'weight'"):
+        lin.weight = np.ones((2, 2))
+    assert [k for k, _ in lin.named_parameters()] == ["weight", "bias"]
+    shared = nn.Linear(2, 2)
+    model = nn.Sequential(shared, shared)
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert len(list(model.parameters())) == 2
+    model.load_state_dict(model.state_dict())
+    seq = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Linear(1, 2))
+    delattr(seq, "1")
+    seq.append(nn.Tanh())
+    assert [type(m).__name__ for m in seq] == ["Linear", "Linear", "Tanh"]
+    assert nn.Softmax(dim=0).axis == 0 and nn.Flatten(start_dim=2).start_axis == 2
+    with pytest.raises(ValueError, match="momentum"):
+        nn.BatchNorm1d(3, momentum=None)
