@@ -198,7 +198,7 @@ def test_names_label_unnamed_parameters_without_renaming_them():
                   [("layer.weight", W), ("layer.bias", b)]):
         nodes, _ = parse(draw_graph(out, names=names))
         node_titled(nodes, "layer.weight")
-        node_titled(nodes, "x @ layer.weight")
+        node_titled(nodes, "matmul#1 = x @ layer.weight")
         node_titled(nodes, "layer.bias")
     assert W.name is None and b.name is None
     with pytest.raises(TypeError, match="names must map names to Tensors"):
@@ -236,13 +236,80 @@ def test_show_options_hide_values_grads_and_formulas():
     assert "legend" not in draw_graph(J, legend=False).source
 
 
-def test_formulas_fall_back_to_the_ops_notation_for_unnamed_operands():
-    x = Tensor(np.ones(3, np.float32), requires_grad=True)
-    y = Tensor(np.ones(3, np.float32), requires_grad=True, name="y")
-    _, edges = parse(draw_graph((x * y).sum()))
-    labels = [attrs for _, _, attrs in edges]
-    assert any("∂/∂a = b" in lab for lab in labels)
-    assert any("∂/∂b = a" in lab for lab in labels)
+def _titles_and_formulas(graph: graphviz.Digraph) -> tuple[list[str], list[str]]:
+    """Every node headline and every edge formula of a drawing."""
+    nodes, edges = parse(graph)
+    titles = [m.group(1) for attrs in nodes.values() if (m := re.search(r"<B>([^<]*)</B>", attrs))]
+    formulas = [m.group(1) for _, _, attrs in edges if (m := re.search(r"(∂[^<>]*)", attrs))]
+    return titles, formulas
+
+
+def test_unnamed_nodes_are_numbered_and_formulas_use_operand_labels_not_placeholders():
+    # QA: in J = 3(a + b·c) with unnamed intermediates, the edge add → J read "∂/∂b = a"
+    # (Mul's placeholders) next to the user's own a and b; the true derivative is 3.
+    a, b, c = (Tensor(v, requires_grad=True, name=n) for v, n in ((5.0, "a"), (3.0, "b"),
+                                                                  (2.0, "c")))
+    J = 3 * (a + b * c)
+    J.backward(retain_graph=True, retain_grads=True)
+    nodes, edges = parse(draw_graph(J))
+    n = {t: node_titled(nodes, t) for t in ("mul#2 = 3 · add#1", "add#1 = a + mul#1",
+                                            "mul#1 = b · c", "a", "b", "c")}
+    cases = [("add#1 = a + mul#1", "mul#2 = 3 · add#1", "∂mul#2/∂add#1 = 3"),
+             ("mul#1 = b · c", "add#1 = a + mul#1", "∂add#1/∂mul#1 = 1"),
+             ("a", "add#1 = a + mul#1", "∂add#1/∂a = 1"),
+             ("b", "mul#1 = b · c", "∂mul#1/∂b = c"), ("c", "mul#1 = b · c", "∂mul#1/∂c = b")]
+    for tail, head, formula in cases:
+        assert f"label=<{formula}<BR/>" in edge_between(edges, n[tail], n[head])
+    assert not any("∂/∂" in attrs for _, _, attrs in edges)
+
+
+def test_formula_placeholders_are_replaced_as_whole_identifiers_all_at_once():
+    a, b = Tensor(2.0, requires_grad=True, name="a"), Tensor(4.0, requires_grad=True, name="b")
+    bb = Tensor(3.0, requires_grad=True, name="bb")
+    e = Tensor(1.0, requires_grad=True, name="e")
+    # Div declares ("1/b", "-a/b²") over (a, b): here its a is the user's b and vice versa
+    _, formulas = _titles_and_formulas(draw_graph(b / a + a / bb + e.exp(), legend=False))
+    for expected in ("∂div#1/∂b = 1/a", "∂div#1/∂a = -b/a²", "∂div#2/∂a = 1/bb",
+                     "∂div#2/∂bb = -a/bb²", "∂exp#1/∂e = exp(e)"):
+        assert expected in formulas, (expected, formulas)
+
+
+@given(first=st.from_regex(r"[a-z]{1,3}", fullmatch=True),
+       second=st.from_regex(r"[a-z]{1,3}", fullmatch=True))
+def test_edge_formulas_read_in_the_users_names(first, second):
+    x = Tensor(2.0, requires_grad=True, name=first)
+    y = Tensor(3.0, requires_grad=True, name=second + "_")  # never equal to first
+    _, formulas = _titles_and_formulas(draw_graph(x * y, legend=False, show_grads=False))
+    assert sorted(formulas) == sorted([f"∂mul#1/∂{first} = {second}_",
+                                       f"∂mul#1/∂{second}_ = {first}"])
+
+
+def test_unnamed_leaves_and_outputs_named_by_the_op_get_distinct_labels():
+    x = Tensor(np.ones(3), requires_grad=True)
+    w = Tensor(np.ones(3))
+    s = (x * w).sigmoid().sum()
+    titles, formulas = _titles_and_formulas(draw_graph(s, legend=False))
+    assert {"leaf#1", "input#1", "mul#1 = leaf#1 · input#1", "sigmoid#1 = sigmoid(mul#1)",
+            "sum#1 = sum(sigmoid#1)"} <= set(titles)
+    assert "∂mul#1/∂leaf#1 = input#1" in formulas
+    # an op may name its output's placeholder (σ' = a(1 − a), a = σ(z)): it is replaced too
+
+    class Sigmoid(tg.Function):
+        output, inputs, derivatives = "a", ("z",), ("a(1 − a)",)
+
+        @staticmethod
+        def forward(ctx, z):
+            return 1 / (1 + np.exp(-z))
+
+    _, formulas = _titles_and_formulas(draw_graph(Sigmoid.apply(x), legend=False))
+    assert formulas == ["∂Sigmoid#1/∂leaf#1 = Sigmoid#1(1 − Sigmoid#1)"]
+
+
+def test_nodes_cut_off_by_max_nodes_appear_by_their_op_in_brackets():
+    x = Tensor(np.ones(2), requires_grad=True, name="x")
+    y = x.tanh().exp() * 2.0
+    titles, _ = _titles_and_formulas(draw_graph(y, max_nodes=3, legend=False))
+    assert "exp#1 = exp([tanh])" in titles and "mul#1 = exp#1 · 2" in titles
 
 
 def test_labels_with_dot_and_html_characters_are_escaped_and_render():
@@ -270,7 +337,7 @@ def test_ops_with_array_arguments_and_many_inputs_are_drawn():
     z = tg.concatenate([tg.where(x > 0, x, x * 0.1), x]).sum()
     z.backward(retain_graph=True, retain_grads=True)
     nodes, edges = parse(draw_graph(z))
-    where = node_titled(nodes, "where(x, ·)")
+    where = node_titled(nodes, "where#1 = where(x, mul#1)")
     x_id = node_titled(nodes, "x")
     assert "grad = [1, 0, 1]<" in edge_between(edges, x_id, where)
     assert "grad = [2, 1.1, 2]<" in nodes[x_id]  # 1 + (1 where x > 0, else 0.1)
@@ -320,7 +387,7 @@ def test_nodes_are_grouped_in_nested_module_clusters():
     in_layer1 = {m.group(1) for line in clusters["layer1"].splitlines()
                  if (m := NODE.match(line))}
     assert node_titled(nodes, "W1") in in_layer1          # parameters join their module
-    assert node_titled(nodes, "relu") in in_layer1
+    assert node_titled(nodes, "relu#1 = relu(add#1)") in in_layer1
     assert node_titled(nodes, "W2") not in in_layer1
     assert node_titled(nodes, "X") not in clusters["net"]  # input data stays outside
     g.pipe(format="svg")
@@ -477,6 +544,17 @@ def test_check_of_a_leaf_root_is_an_error():
         check_graph(Tensor(1.0, requires_grad=True))
 
 
+def test_drawing_a_leaf_with_check_says_there_is_nothing_to_check():
+    # QA: draw_graph(leaf, check=True) raised (as does the CLI's `graph a --check`)
+    a = Tensor(1.0, requires_grad=True, name="a")
+    g = draw_graph(a, check=True)
+    nodes, edges = parse(g)
+    attrs = nodes[node_titled(nodes, "a")]
+    assert "nothing to check" in attrs and edges == []
+    assert 'fillcolor="#ede9fe"' in attrs  # the plain leaf colour, no check colour
+    assert "<svg" in g.pipe(format="svg", encoding="utf-8")
+
+
 # ----------------------------------------------------------------------------- backprop steps
 def test_backprop_steps_reveal_one_gradient_per_frame_in_reverse_topological_order():
     J = course_example(backward=False)
@@ -497,6 +575,16 @@ def test_backprop_steps_reveal_one_gradient_per_frame_in_reverse_topological_ord
     assert "∂J/∂c = 9<" in last[node_titled(last, "c")]
     assert "∂J/∂J = 1" in frames[0].source
     assert "∂J/∂u = ∂J/∂v·∂v/∂u = 3" in frames[2].source
+
+
+def test_backprop_step_captions_tell_unnamed_nodes_apart():
+    # QA: with unnamed intermediates step 3 read "∂[mul]/∂[mul] = ∂[mul]/∂[add]·…"
+    a, b, c = (Tensor(v, requires_grad=True, name=n) for v, n in ((5.0, "a"), (3.0, "b"),
+                                                                  (2.0, "c")))
+    frames = list(backprop_steps(3 * (a + b * c)))
+    assert "step 3 of 6:  ∂mul#2/∂mul#1 = ∂mul#2/∂add#1·∂add#1/∂mul#1 = 3" in frames[2].source
+    nodes, _ = parse(frames[2])
+    assert "∂mul#2/∂mul#1 = 3<" in nodes[node_titled(nodes, "mul#1 = b · c")]
 
 
 def test_backprop_steps_leave_the_graph_and_grads_as_they_were():
@@ -575,6 +663,36 @@ def test_plot_decision_boundary_saves_and_checks_shapes(agg, tmp_path):
         plot_decision_boundary(model, X.T, y)
     with pytest.raises(ValueError, match="40 points but 3 labels"):
         plot_decision_boundary(model, X, y[:3])
+
+
+def test_predicting_runs_a_model_in_eval_mode_and_leaves_it_unchanged(agg):
+    # QA: predictions ran in training mode: batch norm overwrote its running statistics
+    # with the grid's, and dropout made the boundary random
+    from tinygrad_ng import nn
+
+    tg.manual_seed(0)
+    X = np.random.default_rng(1).standard_normal((30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    m = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    m[2].running_mean.data = np.arange(4, dtype=np.float32)  # not what the grid would give
+    before = {k: v.copy() for k, v in m.state_dict().items()}
+    plot_decision_boundary(m, X, y, resolution=20)
+    after = m.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+    assert m.training and m[2].training
+    with tg.no_grad():
+        expected = m.eval()(Tensor(X.astype(np.float32))).data.argmax(axis=1)
+    m.train()
+    np.testing.assert_array_equal(predicted_labels(m, X), expected)
+
+    d = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 2))
+    assert (predicted_labels(d, X) != predicted_labels(d, X)).sum() == 0
+    d[2].eval()  # mixed modes come back as they were, module by module
+    predicted_labels(d, X)
+    assert d.training and d[0].training and not d[2].training
+    d.eval()
+    predicted_labels(d, X)
+    assert not d.training and not d[0].training
 
 
 def test_plots_explain_a_missing_matplotlib(monkeypatch):

@@ -25,7 +25,7 @@ from tinygrad_ng.tensor import Tensor
 from . import dot as D
 from . import labels as L
 from .check import check_graph
-from .walk import consumers, nearest_first, tensor_parents
+from .walk import consumers, nearest_first, tensor_parents, topological_order
 
 INSTALL_HINT = (
     "rendering a drawing needs the Graphviz 'dot' program, which was not found on PATH. "
@@ -142,6 +142,7 @@ class Picture:
         self.nodes = everything[:max_nodes] if max_nodes else everything
         self.hidden = len(everything) - len(self.nodes)
         self.ids = {id(t): f"n{i}" for i, t in enumerate(self.nodes)}
+        self.labels.number(topological_order(root, within=self.ids))
         self.used_by = consumers(self.nodes)
         #: the gradients printed on nodes, by tensor id (None: not available)
         self.grads: dict[int, np.ndarray | None] = {}
@@ -151,7 +152,7 @@ class Picture:
         #: how a gradient row is introduced (``grad = `` or ``∂J/∂u = ``)
         self.grad_name: Callable[[Tensor], str] = lambda t: "grad = "
         self.checks: dict[int, str] = {}       # id → "green" / "amber" / "red"
-        self.check_text: dict[int, str] = {}
+        self.check_text: dict[int, str] = {}   # id → the check's result, printed on the node
         self.current: int | None = None        # id of the node highlighted in a step
         self.title: str | None = None
 
@@ -174,6 +175,7 @@ class Picture:
         status = self.checks.get(id(t))
         if status is not None:
             attrs.update(CHECK_STYLE[status])
+        if id(t) in self.check_text:
             rows.append(f"<B>{L.esc(self.check_text[id(t)])}</B>")
         if id(t) == self.current:
             attrs.update(CURRENT_STYLE)
@@ -390,7 +392,8 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
       box; an int ``k`` groups by the first ``k`` parts of the dotted module name. By default
       modules are drawn as clusters around their nodes.
     - ``check``: gradient-check every leaf that requires grad against finite differences
-      and colour it green (relative difference < 1e-6), amber (< 1e-3) or red.
+      and colour it green (relative difference < 1e-6), amber (< 1e-3) or red. A root that
+      is itself a leaf has no graph to check: it is drawn uncoloured, with a note saying so.
     - ``legend``: a small legend; ``title``: a caption.
     - ``names``: names for unnamed tensors, e.g. ``names=model`` labels each parameter by
       its path (``0.weight``) and each module cluster by its class (``0: Linear``); also a
@@ -413,7 +416,9 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
             "grad: not retained, use backward(retain_grads=True)"
             if after_backward and t._ctx is not None else "grad: not computed yet, call "
             "backward()")
-    if check:
+    if check and root._ctx is None:  # nothing was computed, so there is nothing to check
+        pic.check_text[id(root)] = "check: nothing to check (a leaf, not a graph)"
+    elif check:
         for c in check_graph(root):
             if id(c.leaf) in pic.ids:
                 pic.checks[id(c.leaf)] = c.status

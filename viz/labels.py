@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from collections.abc import Mapping
 
 import numpy as np
@@ -113,11 +114,15 @@ class Labels:
     """Names, kinds, titles and edge formulas of a graph's nodes.
 
     A node is called by its ``.name``, else by the name ``names`` gives it (``names`` maps
-    ``id(tensor)`` to a name, e.g. from a model's ``named_parameters()``), else not at all.
+    ``id(tensor)`` to a name, e.g. from a model's ``named_parameters()``). A constant is
+    called by its value. Any other node is unnamed: :meth:`number` gives the ones a drawing
+    shows labels such as ``mul#1``, ``mul#2``, ``input#1`` (numbered per kind in
+    topological order); the ``#`` keeps them apart from the user's own names.
     """
 
     def __init__(self, names: Mapping[int, str] | None = None) -> None:
         self.names = names or {}
+        self.numbers: dict[int, str] = {}
 
     def name(self, t: Tensor) -> str | None:
         return t.name or self.names.get(id(t))
@@ -136,55 +141,88 @@ class Labels:
             return CONSTANT
         return INPUT
 
-    def operand(self, t: Tensor) -> str | None:
-        """How a tensor appears in formulas: its name, its value if a constant, or None."""
-        name = self.name(t)
-        if name:
-            return name
+    def _stem(self, t: Tensor) -> str:
+        """``mul`` for an op's output, ``leaf`` or ``input`` for a leaf."""
+        if t._ctx is not None:
+            return t._ctx.op_name
+        return "leaf" if t.requires_grad else "input"
+
+    def number(self, order: list[Tensor]) -> None:
+        """Label the unnamed non-constant tensors of ``order`` (topological) ``stem#k``."""
+        counts: Counter[str] = Counter()
+        for t in order:
+            if self.name(t) is None and self.kind(t) != CONSTANT:
+                stem = self._stem(t)
+                counts[stem] += 1
+                self.numbers[id(t)] = f"{stem}#{counts[stem]}"
+
+    def label(self, t: Tensor) -> str | None:
+        """The name of a node, or its number if it is unnamed (None for a constant)."""
+        return self.name(t) or self.numbers.get(id(t))
+
+    def operand(self, t: Tensor) -> str:
+        """How a tensor appears in formulas and captions: its name, its value if it is a
+        constant, its number, or (a tensor outside the drawing) ``[mul]``."""
+        label = self.label(t)
+        if label:
+            return label
         if self.kind(t) == CONSTANT:
             text = _scalar(t.data.reshape(()).item())
             return f"({text})" if text.startswith("-") else text
-        return None
+        return f"[{self._stem(t)}]"
 
     def title(self, t: Tensor) -> str:
-        """Headline of a node: ``u = b · c``, ``sum(x, axis=(1,))``, or a leaf's name."""
-        name = self.name(t)
+        """Headline of a node: ``u = b · c``, ``sum#1 = sum(x, axis=(1,))``, a leaf's name."""
+        label = self.label(t)
         if t._ctx is None:
-            kind = self.kind(t)
-            return name or (array_text(t.data) if kind == CONSTANT else kind)
+            return label or (array_text(t.data) if self.kind(t) == CONSTANT else self.kind(t))
         ctx = t._ctx
         args = [self.operand(p) for p in ctx.parents if isinstance(p, Tensor)]
         kwargs = getattr(ctx, "kwargs", {})
-        if ctx.op_name in INFIX and len(args) == 2 and all(args) and not kwargs:
+        if ctx.op_name in INFIX and len(args) == 2 and not kwargs:
             call = f" {INFIX[ctx.op_name]} ".join(args)  # as the course writes u = b·c
         else:
-            parts = [a or "·" for a in args] if any(args) else []
-            parts += [f"{k}={_short(v)}" for k, v in kwargs.items()
-                      if v is not None and v is not False and _short(v)]
-            call = f"{ctx.op_name}({', '.join(parts)})" if parts else ctx.op_name
-        return f"{name} = {call}" if name else call
+            parts = args + [f"{k}={_short(v)}" for k, v in kwargs.items()
+                            if v is not None and v is not False and _short(v)]
+            call = f"{ctx.op_name}({', '.join(parts)})"
+        return f"{label} = {call}" if label else call
 
     def edge_formula(self, child: Tensor, slot: int) -> str | None:
-        """The local derivative ∂child/∂(argument ``slot`` of its op), in the graph's names.
+        """The local derivative ∂child/∂(argument ``slot`` of its op), in the graph's labels.
 
-        ``Mul`` declares ``∂/∂a = b``; for ``u = b·c`` the edge from ``b`` reads
-        ``∂u/∂b = c``. Names are substituted only when every tensor argument of the op has
-        one (otherwise the op's own notation is kept: it cannot be mistaken for the user's).
+        ``Mul`` declares ``∂/∂a = b`` over its placeholders ``a, b``; every placeholder, as
+        a whole identifier, is replaced by the label of the argument it stands for, so for
+        ``u = b·c`` the edge from ``b`` reads ``∂u/∂b = c`` and for ``J = 3·v`` the edge
+        from ``v`` reads ``∂J/∂v = 3``. An op with more arguments than placeholders
+        (``concatenate``) uses its last placeholder for each of the extra ones. An op may
+        also name its output's placeholder (``output = "a"`` for ``σ'(z) = a(1 − a)``); it
+        is replaced by the child's label.
         """
         ctx = child._ctx
         cls = type(ctx)
         if not cls.derivatives:
             return None
         formula = cls.derivatives[min(slot, len(cls.derivatives) - 1)]
-        named = {i: self.operand(p) for i, p in enumerate(ctx.parents)
-                 if isinstance(p, Tensor)}
-        if max(named) >= len(cls.inputs) or not all(named.values()):
-            return f"∂/∂{cls.inputs[min(slot, len(cls.inputs) - 1)]} = {formula}"
-        mapping = {cls.inputs[i]: name for i, name in named.items()}
-        pattern = "|".join(re.escape(n) for n in sorted(mapping, key=len, reverse=True))
-        formula = re.sub(f"(?<![{_ASCII_WORD}])({pattern})(?![{_ASCII_WORD}])",
-                         lambda m: mapping[m.group(1)], formula)
-        return f"∂{self.name(child) or ''}/∂{named[slot]} = {formula}"
+        last = len(cls.inputs) - 1
+        mapping = {}
+        for i, placeholder in enumerate(cls.inputs):
+            j = slot if i == last and slot > last else i
+            if j < len(ctx.parents):
+                mapping[placeholder] = self._argument(ctx.parents[j], placeholder)
+        output = getattr(cls, "output", None)
+        if isinstance(output, str) and output:
+            mapping.setdefault(output, self.operand(child))
+        if mapping:
+            pattern = "|".join(re.escape(n) for n in sorted(mapping, key=len, reverse=True))
+            formula = re.sub(f"(?<![{_ASCII_WORD}])({pattern})(?![{_ASCII_WORD}])",
+                             lambda m: mapping[m.group(1)], formula)
+        return f"∂{self.operand(child)}/∂{self.operand(ctx.parents[slot])} = {formula}"
+
+    def _argument(self, value, placeholder: str) -> str:
+        """An op's argument in a formula: a tensor's operand label, else a short value."""
+        if isinstance(value, Tensor):
+            return self.operand(value)
+        return _short(value) or f"[{placeholder}]"
 
 
 def _short(v) -> str:

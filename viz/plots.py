@@ -7,7 +7,8 @@ plot is made. Each function draws into ``ax`` (or a new figure), returns the Axe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,28 @@ def plot_history(history: Sequence[Any] | Mapping[str, Sequence[Any]], every: in
     return _finish(ax, path)
 
 
+@contextmanager
+def evaluation_mode(model: Any) -> Iterator[None]:
+    """Run ``model`` in evaluation mode (dropout off, batch norm on its running statistics),
+    then give it, and each of its submodules, the mode it had before.
+
+    Applies to a model with ``eval()`` and a ``training`` flag (an ``nn.Module``); anything
+    else (a plain function) is left alone.
+    """
+    if not (callable(getattr(model, "eval", None)) and hasattr(model, "training")):
+        yield
+        return
+    modules = list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
+    before = [(m, m.training) for m in modules]
+    model.eval()
+    try:
+        yield
+    finally:
+        for m, mode in before:
+            if m.training != mode:
+                m.training = mode
+
+
 def predicted_labels(model: Callable[[Tensor], Any] | None, X: np.ndarray,
                      predict: Callable[[np.ndarray], Any] | None = None,
                      output: str = "auto") -> np.ndarray:
@@ -87,6 +110,8 @@ def predicted_labels(model: Callable[[Tensor], Any] | None, X: np.ndarray,
     Tensor (n, 2) to scores: several columns → argmax; one column (or shape (n,)) →
     binary, thresholded at 0.5 for ``output="probabilities"`` and at 0 for
     ``output="logits"``; ``"auto"`` takes probabilities when every score lies in [0, 1].
+    A model with ``eval()`` (an ``nn.Module``) predicts in evaluation mode and is then put
+    back in the mode it was in: predicting changes neither it nor its running statistics.
     """
     if predict is not None:
         labels = np.asarray(predict(X))
@@ -96,7 +121,7 @@ def predicted_labels(model: Callable[[Tensor], Any] | None, X: np.ndarray,
     if output not in ("auto", "logits", "probabilities"):
         raise ValueError(f"plot_decision_boundary: output must be 'auto', 'logits' or "
                          f"'probabilities', got {output!r}")
-    with autograd.no_grad():
+    with autograd.no_grad(), evaluation_mode(model):
         scores = model(Tensor(X.astype(get_default_dtype())))
     scores = np.asarray(scores.data if isinstance(scores, Tensor) else scores, dtype=np.float64)
     if scores.ndim == 2 and scores.shape[1] > 1:

@@ -19,20 +19,16 @@ from .graph import FORMATS, GraphDrawing, Picture, edge_gradients, render_pictur
 from .walk import topological_order
 
 
-def _symbol(pic: Picture, t: Tensor) -> str:
-    """How a node is called in the chain-rule caption."""
-    lab = pic.labels
-    return lab.operand(t) or (f"[{t._ctx.op_name}]" if t._ctx is not None
-                              else f"[{lab.kind(t)}]")
-
-
 def _caption(pic: Picture, x: Tensor, value: str) -> str:
-    root = _symbol(pic, pic.root)
+    """``∂J/∂u = ∂J/∂v·∂v/∂u = 3``: unnamed nodes appear by their numbers (``mul#1``), as
+    drawn on them."""
+    symbol = pic.labels.operand
+    root = symbol(pic.root)
     if x is pic.root:
         return f"∂{root}/∂{root} = {value} (backpropagation starts at the output)"
-    terms = [f"∂{root}/∂{_symbol(pic, c)}·∂{_symbol(pic, c)}/∂{_symbol(pic, x)}"
+    terms = [f"∂{root}/∂{symbol(c)}·∂{symbol(c)}/∂{symbol(x)}"
              for c in dict.fromkeys(pic.used_by[id(x)])]
-    return f"∂{root}/∂{_symbol(pic, x)} = {' + '.join(terms)} = {value}"
+    return f"∂{root}/∂{symbol(x)} = {' + '.join(terms)} = {value}"
 
 
 def backprop_steps(root: Tensor, grad_output: Any = None, show_values: bool = True,
@@ -56,8 +52,7 @@ def backprop_steps(root: Tensor, grad_output: Any = None, show_values: bool = Tr
     for edge, g in edge_gradients(order, all_grads).items():
         sent_by.setdefault(edge[0], {})[edge] = g
     root_name = pic.labels.operand(root)
-    pic.grad_name = (lambda t: f"∂{root_name}/∂{_symbol(pic, t)} = ") if root_name \
-        else (lambda t: "grad = ")
+    pic.grad_name = lambda t: f"∂{root_name}/∂{pic.labels.operand(t)} = "
     pic.missing_grad = lambda t: "grad = ?"
     for k, x in enumerate(order, 1):
         g = all_grads[id(x)]

@@ -7,6 +7,7 @@ Tensor (a boolean mask, an index array) is an argument of the op, not a node.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Container
 
 from tinygrad_ng.tensor import Tensor
 
@@ -36,10 +37,11 @@ def nearest_first(root: Tensor) -> list[Tensor]:
     return order
 
 
-def topological_order(root: Tensor) -> list[Tensor]:
+def topological_order(root: Tensor, within: Container[int] | None = None) -> list[Tensor]:
     """Every tensor ``root`` depends on, each after all of its parents (root last).
 
-    Depth-first post-order with an explicit stack of parent iterators.
+    ``within`` (a set of tensor ids) restricts the walk to those tensors, e.g. the part of a
+    graph a drawing shows. Depth-first post-order with an explicit stack of parent iterators.
     """
     order: list[Tensor] = []
     seen = {id(root)}
@@ -47,7 +49,7 @@ def topological_order(root: Tensor) -> list[Tensor]:
     while stack:
         node, parents = stack[-1]
         for p in parents:
-            if id(p) not in seen:
+            if id(p) not in seen and (within is None or id(p) in within):
                 seen.add(id(p))
                 stack.append((p, iter(tensor_parents(p))))
                 break
