@@ -41,6 +41,8 @@ class Function:
     derivatives: tuple[str, ...] = ()
     #: Names of the inputs used in ``derivatives`` (``∂/∂a``), for the readable formula.
     inputs: tuple[str, ...] = ("x",)
+    #: Name of the output where a formula uses it (sigmoid's ``a(1 − a)``: ``"a"``).
+    output: str | None = None
 
     # Every node's engine fields live in slots; an op's own fields (``ctx.axis = ...``) go
     # to a __dict__ that is only created when an op sets one.

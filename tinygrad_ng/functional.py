@@ -109,7 +109,7 @@ def _clamped_log(p: np.ndarray) -> np.ndarray:
 class Sigmoid(Function):
     """a = σ(z) = 1/(1 + e⁻ᶻ);  da/dz = a(1 − a)."""
 
-    op, inputs, derivatives = "sigmoid", ("z",), ("a(1 − a)",)
+    op, inputs, derivatives, output = "sigmoid", ("z",), ("a(1 − a)",), "a"
 
     @staticmethod
     def forward(ctx, z):
@@ -126,7 +126,7 @@ class Sigmoid(Function):
 class Tanh(Function):
     """a = tanh(z);  da/dz = 1 − a²."""
 
-    op, inputs, derivatives = "tanh", ("z",), ("1 − a²",)
+    op, inputs, derivatives, output = "tanh", ("z",), ("1 − a²",), "a"
 
     @staticmethod
     def forward(ctx, z):
@@ -177,7 +177,7 @@ class LeakyReLU(Function):
 class Softmax(Function):
     """s = e^(z − max z) / Σ e^(z − max z);  backward: dz = s ⊙ (ds − Σ ds ⊙ s)."""
 
-    op, inputs, derivatives = "softmax", ("z",), ("s(δ − s)",)
+    op, inputs, derivatives, output = "softmax", ("z",), ("s(δ − s)",), "s"
 
     @staticmethod
     def forward(ctx, z, axis=-1):

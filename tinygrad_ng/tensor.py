@@ -264,6 +264,10 @@ class Tensor:
         """(self, operand) under PyTorch's promotion: when one side is float and the other
         integer or bool, the integer side takes the float side's dtype (``int_tensor * 0.5``
         and ``float32 + int64`` are float32, not NumPy's float64)."""
+        if type(x) is float or type(x) is int:  # the usual scalar operand, fast
+            dt = self.data.dtype
+            if dt.kind == "f":
+                return self, _constant(x, dt)
         other = self._operand(x)
         fa, fb = self.data.dtype.kind == "f", other.data.dtype.kind == "f"
         if fa != fb:
@@ -477,7 +481,7 @@ def _constant(x: Any, dtype: np.dtype) -> Tensor:
     Constants never change, so they need no lock and can be cached (``y * 1.01`` in a loop
     makes one constant, not one per step). Zero is not cached: 0.0 and -0.0 compare equal.
     """
-    key = (x, dtype)
+    key = (x, dtype.char)  # (hashing a dtype object is slow; its one-letter code is not)
     t = _constants.get(key)
     if t is None:
         const = np.array(x, dtype=dtype)
