@@ -107,7 +107,7 @@ class Function:
         ctx.saved = ctx.locked = None
         ctx.freed = False
         if len(args) == 1 and type(args[0]) is Tensor:  # the common unary case, fast
-            needs = (args[0].requires_grad,)
+            needs = _shared((args[0].requires_grad,))
             arrays = (args[0].data,)
         else:
             arrays = []
@@ -119,7 +119,7 @@ class Function:
                 else:
                     arrays.append(a)
                     flags.append(False)
-            needs = tuple(flags)
+            needs = _shared(tuple(flags))
         record = state.grad and True in needs
         ctx.parents = args if record else None
         ctx.needs_input_grad = needs  # forward may save only what backward will use
@@ -148,6 +148,15 @@ class Function:
             ctx.source = autograd.user_source_line()
             autograd.check_finite(out, ctx.op_name, "forward", ctx.source)
         return result
+
+
+_needs: dict[tuple, tuple] = {}
+
+
+def _shared(needs: tuple) -> tuple:
+    """One shared copy of each needs_input_grad pattern: a million-node graph then holds
+    no million small tuples, and the garbage collector has fewer objects to walk."""
+    return _needs.setdefault(needs, needs)
 
 
 def _as_input_dtype(out: Any, arrays: Any) -> np.ndarray:
