@@ -5,7 +5,9 @@ subprocess to check the entry point itself and that user errors print one line w
 traceback.
 """
 
+import errno
 import math
+import os
 import subprocess
 import sys
 
@@ -17,8 +19,13 @@ from hypothesis import strategies as st
 import tinygrad_ng as tg
 from tinygrad_ng import nn, ops
 from tinygrad_ng.__main__ import main
-from tinygrad_ng.cli import opcheck
+from tinygrad_ng.cli import graph, opcheck
 from tinygrad_ng.cli.expr import FUNCTIONS, ExpressionError, evaluate
+
+#: A folder no one can create files in (Linux); the output-path tests that need it skip
+#: elsewhere.
+PROC = "/proc"
+needs_proc = pytest.mark.skipif(not os.path.isdir(f"{PROC}/self"), reason="needs Linux /proc")
 
 
 def run_cli(capsys, *argv):
@@ -98,6 +105,8 @@ def test_functions_with_optional_and_constant_arguments():
     ("~a", ["Invert", "not allowed"]),
     ("import os", ["import statements"]),
     ("a; b", ["never used"]),
+    ("J = a; K = a", ["'J = a'", "never used", "last statement is the output"]),
+    ("u = a; v = u; J = a", ["'v = u'", "never used"]),
     ("a = 1", ["input variable"]),
     ("x, y = a, b", ["one plain name"]),
     ("exp = a", ["function name"]),
@@ -121,6 +130,20 @@ def test_rejected_expressions(text, words):
     assert "\n" not in message
     for w in words:
         assert w in message
+
+
+def test_every_earlier_statement_must_be_used():
+    r = evaluate("u = a*b; w = u; J = w + 1", {"a": 2.0, "b": 3.0})
+    assert r.output.item() == 7 and r.name == "J"
+    r = evaluate("u = 2; J = a*u", {"a": 3.0})  # a constant counts as used too
+    assert r.output.item() == 6
+
+
+def test_variable_names_are_normalised_as_python_reads_identifiers():
+    r = evaluate("a + ｂ", {"a": 1.0, "ｂ": 2.0})  # the parser reads ｂ (fullwidth) as b
+    assert r.output.item() == 3 and set(r.variables) == {"a", "b"}
+    with pytest.raises(ExpressionError, match="'b' is given twice"):
+        evaluate("b", {"ｂ": 1.0, "b": 2.0})
 
 
 def test_unknown_variable_lists_the_known_ones():
@@ -216,10 +239,67 @@ def test_graph_reports_a_non_finite_gradient(capsys, tmp_path):
     (["graph", "x", "--var", "x=1,2"], ["shape (2,)", "sum(...)"]),
     (["graph", "log(a)", "--var", "a=-1"], ["nan"]),
     (["graph", "a", "--rankdir", "XY"], ["invalid choice"]),
+    (["graph", "J = a; K = a", "--var", "a=1"], ["'J = a'", "never used"]),
+    (["graph", "b", "--var", "ｂ=1", "--var", "b=2"], ["twice"]),
+    (["graph", "a", "--chekc", "--var", "a=1"], ["unrecognized arguments: --chekc"]),
+    (["graph", "-a", "b", "--var", "a=1"], ["unrecognized arguments: b"]),
 ])
 def test_graph_usage_errors(capsys, argv, words):
     code, _, err = run_cli(capsys, *argv)
     assert_one_line_error(code, err, *words)
+
+
+def test_graph_fullwidth_variable_name(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "graph", "a + ｂ", "--var", "ｂ=2", "--var", "a=1", "-o",
+                           tmp_path / "g.dot")
+    assert code == 0 and "J = a + b = 3" in out and "dJ/db = 1" in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["-a*b", "--var", "a=2", "--var", "b=3"],
+    ["--var", "a=2", "--var", "b=3", "--", "-a*b"],
+    ["--", "-a*b", "--var", "a=2", "--var", "b=3"],
+    ["--var=a=2", "-a*b", "--var", "b=3"],
+    ["--var", "a=2", "-o", "{out}", "-a*b", "--var", "b=3"],
+    ["--var", "a=2", "-o{out}", "--var", "b=3", "-a*b"],
+])
+def test_graph_expression_may_start_with_a_minus(capsys, tmp_path, argv):
+    out_file = tmp_path / "g.dot"
+    argv = [a.format(out=out_file) for a in argv]
+    if str(out_file) not in "".join(argv):
+        argv += ["-o", str(out_file)]
+    code, out, err = run_cli(capsys, "graph", *argv)
+    assert code == 0, err
+    assert "u = -a = -2" in out and "J = u * b = -6" in out
+    assert "dJ/da = -3" in out and "dJ/db = -2" in out
+    assert out_file.read_text().startswith("digraph")
+
+
+def test_expression_last_leaves_options_and_their_values_alone():
+    assert graph.expression_last(["-o", "-x.svg", "-a"]) == ["-o", "-x.svg", "--", "-a"]
+    assert graph.expression_last(["--out", "g.svg", "--ch", "-1*a"]) == [
+        "--out", "g.svg", "--ch", "--", "-1*a"]
+    assert graph.expression_last(["--var", "a=1"]) == ["--var", "a=1"]
+    assert graph.expression_last(["--bogus", "a"]) == ["--bogus", "--", "a"]
+
+
+def test_expression_last_knows_every_graph_option():
+    import argparse
+
+    p = argparse.ArgumentParser()
+    graph.add_arguments(p)
+    options = {o: a.nargs != 0 for a in p._actions for o in a.option_strings}
+    assert options == {**dict.fromkeys(graph.VALUE_OPTIONS, True),
+                       **dict.fromkeys(graph.FLAGS, False)}
+
+
+@pytest.mark.parametrize("expression", ["a", "J = a"])
+def test_graph_check_of_a_single_variable_is_a_note(capsys, tmp_path, expression):
+    code, out, err = run_cli(capsys, "graph", expression, "--var", "a=1", "--check", "-o",
+                             tmp_path / "g.dot")
+    assert code == 0, err
+    assert "dJ/da = 1" in out and "--check skipped" in out
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
 
 
 # ------------------------------------------------------------------ gradcheck
@@ -262,6 +342,13 @@ def test_gradcheck_lists_a_new_op_as_not_covered(capsys, monkeypatch):
 def test_gradcheck_unknown_op(capsys):
     code, _, err = run_cli(capsys, "gradcheck", "--op", "nope")
     assert_one_line_error(code, err, "unknown op")
+
+
+@pytest.mark.parametrize("command", ["train", "demo", "gradcheck"])
+@pytest.mark.parametrize("seed", ["-1", "1.5", "x"])
+def test_seed_must_be_a_non_negative_integer(capsys, command, seed):
+    code, _, err = run_cli(capsys, command, "--seed", seed)
+    assert_one_line_error(code, err, "--seed", "non-negative integer")
 
 
 # ------------------------------------------------------------------ train
@@ -308,11 +395,84 @@ def test_training_is_repeatable_with_a_seed(capsys):
     (["--epochs", "0"], ["positive integer"]),
     (["--lr", "nan"], ["positive number"]),
     (["--dataset", "digits", "--samples", "10"], ["fixed size"]),
+    (["--samples", "1"], ["--samples 1", "moons needs between 10"]),
+    (["--samples", "9"], ["moons needs between 10"]),
+    (["--dataset", "spirals", "--samples", "2"], ["spirals needs between 15", "test set"]),
+    (["--samples", "10000000"], ["and 1000000"]),
+    (["--samples", "0"], ["positive integer"]),
+    (["--plot", "loss.xyz"], ["unknown extension '.xyz'", ".png"]),
     (["--bogus"], ["unrecognized arguments"]),
 ])
 def test_train_usage_errors(capsys, argv, words):
     code, _, err = run_cli(capsys, "train", *argv)
     assert_one_line_error(code, err, *words)
+
+
+def test_smallest_sample_count_trains_with_a_test_set(capsys):
+    code, out, err = run_cli(capsys, "train", "--samples", "10", "--epochs", "1",
+                             "--no-progress")
+    assert code == 0 and "8 training / 2 test examples" in out
+    assert "nan" not in out and "Warning" not in err
+
+
+def test_plot_without_extension_gets_png_and_says_so(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "train", "--samples", "20", "--epochs", "1", "--plot",
+                           tmp_path / "loss", "--no-progress")
+    assert code == 0 and f"saved the loss curve to {tmp_path / 'loss.png'}\n" in out
+    assert (tmp_path / "loss.png").read_bytes().startswith(b"\x89PNG")
+    assert not (tmp_path / "loss").exists()
+
+
+def _unwritable_outputs(tmp_path):
+    """argv of each command with an output that cannot be written, the path the message
+    names and why: a file where a folder must be (also further up), a folder where the
+    file must be."""
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "plot.png").mkdir()
+    (tmp_path / "file").write_text("")
+    folder, file = str(tmp_path / "folder"), str(tmp_path / "file")
+    train = ["train", "--samples", "20", "--epochs", "1", "--no-progress"]
+    demo = ["demo", "--epochs", "1", "--no-progress"]
+    graph_ = ["graph", "a*b", "--var", "a=1", "--var", "b=2"]
+    return [(train + ["--save", folder], folder, "is a folder"),
+            (train + ["--save", f"{file}/m.npz"], file, "not a folder"),
+            (train + ["--plot", str(tmp_path / "plot")], "plot.png", "is a folder"),
+            (train + ["--plot", f"{file}/sub/l.png"], file, "not a folder"),
+            (demo + ["--out", file], file, "not a folder"),
+            (demo + ["--out", f"{file}/d"], file, "not a folder"),
+            (graph_ + ["-o", f"{file}/g.svg"], file, "not a folder")]
+
+
+@pytest.mark.parametrize("case", range(7))
+def test_unwritable_outputs_are_usage_errors_before_any_work(capsys, tmp_path, case):
+    argv, where, why = _unwritable_outputs(tmp_path)[case]
+    code, out, err = run_cli(capsys, *argv)
+    assert_one_line_error(code, err, "cannot write", where, why)
+    assert "final loss" not in out and "forward:" not in out  # nothing was computed first
+
+
+@needs_proc
+@pytest.mark.parametrize("argv", [
+    ["train", "--samples", "20", "--epochs", "1", "--save", f"{PROC}/x.npz"],
+    ["train", "--samples", "20", "--epochs", "1", "--plot", f"{PROC}/x.png"],
+    ["demo", "--epochs", "1", "--out", f"{PROC}/demo"],
+    ["graph", "a*b", "--var", "a=1", "--var", "b=2", "-o", f"{PROC}/x.svg"],
+])
+def test_outputs_in_a_folder_that_takes_no_files(capsys, argv):
+    code, out, err = run_cli(capsys, *argv, *(["--no-progress"] if argv[0] != "graph" else []))
+    assert_one_line_error(code, err, "cannot write", f"{PROC}/x" if argv[0] != "demo"
+                          else f"{PROC}/demo")
+    assert "final loss" not in out and "forward:" not in out
+
+
+def test_a_failure_while_writing_is_a_usage_error(capsys, tmp_path, monkeypatch):
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(nn, "save", disk_full)
+    code, _, err = run_cli(capsys, "train", "--samples", "20", "--epochs", "1", "--save",
+                           tmp_path / "m.npz", "--no-progress")
+    assert_one_line_error(code, err, "cannot write", "m.npz", os.strerror(errno.ENOSPC))
 
 
 def test_digits_without_scikit_learn_is_a_clear_error(capsys, monkeypatch):

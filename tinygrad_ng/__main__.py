@@ -37,7 +37,8 @@ class _Parser(argparse.ArgumentParser):
 def _gradcheck_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--op", action="append", metavar="NAME",
                    help="check only this op (repeatable); default: every op")
-    p.add_argument("--seed", type=int, default=0, help="seed for the random inputs")
+    p.add_argument("--seed", type=train.non_negative_int, default=0,
+                   help="seed for the random inputs")
 
 
 def _run_gradcheck(args: argparse.Namespace) -> int:
@@ -81,11 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _expression_last(argv: list[str]) -> list[str]:
+    """``argv`` with graph's expression moved after a ``--`` (it may start with '-')."""
+    command = next((i for i, arg in enumerate(argv) if not arg.startswith("-")), None)
+    if command is None or argv[command] != "graph":
+        return argv
+    return argv[:command + 1] + graph.expression_last(argv[command + 1:])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line on ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     parser = build_parser()
+    argv = _expression_last(sys.argv[1:] if argv is None else list(argv))
     try:  # argparse exits on --help, --version and usage errors: return its code instead
-        args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
+        args = parser.parse_args(argv)
         if args.command is None:
             parser.error(f"choose a command: {', '.join(COMMANDS)}")
     except SystemExit as e:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tinygrad_ng.tensor import Tensor
 
-from . import UsageError, train
+from . import UsageError, output_path, train, writing
 
 
 def course_example() -> str:
@@ -44,20 +44,20 @@ def _draw(root: Tensor, path: Path, title: str) -> str:
     from tinygrad_ng.viz import draw_graph, save
 
     drawing = draw_graph(root, title=title)
-    try:
-        return str(save(drawing, path))
-    except RuntimeError as e:  # no 'dot' program: keep the source, say how to render it
-        dot = save(drawing, path.with_suffix(".dot"))
-        return f"{dot} (DOT source; {e})"
+    with writing(path, "--out"):
+        try:
+            return str(save(drawing, path))
+        except RuntimeError as e:  # no 'dot' program: keep the source, say how to render it
+            dot = save(drawing, path.with_suffix(".dot"))
+            return f"{dot} (DOT source; {e})"
 
 
 def run(args: argparse.Namespace) -> int:
     from tinygrad_ng import viz
 
+    out = output_path(args.out, "--out", folder=True)
     print("The course's computation graph J = 3(a + bc) with a = 5, b = 3, c = 2:")
     print(course_example())
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     written = [_draw(viz.course_example(), out / "course_graph.svg",
                      "J = 3(a + b·c): forward values and gradients")]
 
@@ -80,11 +80,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         import matplotlib.pyplot as plt
 
-        train.plot_loss(result.history, out / "loss.png", "two moons: cost per epoch")
-        ax = viz.plot_decision_boundary(result.model, ds.X_test, ds.y_test,
-                                        title=f"test set, accuracy "
-                                              f"{100 * result.test_accuracy:.1f}%",
-                                        path=out / "decision_boundary.png")
+        with writing(out, "--out"):
+            train.plot_loss(result.history, out / "loss.png", "two moons: cost per epoch")
+            ax = viz.plot_decision_boundary(result.model, ds.X_test, ds.y_test,
+                                            title=f"test set, accuracy "
+                                                  f"{100 * result.test_accuracy:.1f}%",
+                                            path=out / "decision_boundary.png")
         plt.close(ax.figure)
         written += [str(out / "loss.png"), str(out / "decision_boundary.png")]
     print(f"\nWrote into {out}/:")

@@ -9,6 +9,10 @@ does::
 
     u = b*c; v = a + u; J = 3*v
 
+The last statement gives the output; every earlier one must be used by a later one (so
+nothing typed is silently dropped). Names are compared after NFKC normalisation, as Python
+compares identifiers: ``ｂ`` and ``b`` are the same variable.
+
 Every operation becomes one graph node with a short name, as the course writes the forward
 pass: the name it is assigned to, or the next free one of u, v, w, … (the output is J), so
 ``3*(a + b*c)`` is recorded as the steps ``u = b * c``, ``v = a + u``, ``J = 3 * v`` and a
@@ -21,6 +25,7 @@ import ast
 import itertools
 import keyword
 import math
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -213,6 +218,7 @@ class _Builder:
     def __init__(self, variables: Mapping[str, Tensor], taken: set[str]) -> None:
         self.variables = dict(variables)
         self.named: dict[str, Value] = {}
+        self.used: set[str] = set()  # the assigned names read so far
         self.steps: list[Step] = []
         self.taken = taken | set(variables) | set(FUNCTIONS) | set(CONSTANTS)
         self.auto = (n for n in _auto_names() if n not in self.taken)
@@ -220,18 +226,23 @@ class _Builder:
     # ---------------------------------------------------------------- statements
     def run(self, body: list[ast.stmt], output_name: str) -> Result:
         out = None
+        assigned: list[tuple[str, ast.stmt]] = []  # (name, statement), but the last one
         for i, stmt in enumerate(body):
             last = i == len(body) - 1
             if isinstance(stmt, ast.Assign):
                 output_name, out = self.assign(stmt)
+                if not last:
+                    assigned.append((output_name, stmt))
             elif isinstance(stmt, ast.Expr) and last:
                 out = self.value(stmt.value, output_name)
             elif isinstance(stmt, ast.Expr):
-                raise ExpressionError(f"'{_text(stmt)}' computes a value that is never used; "
-                                      "only the last statement may be a bare expression")
+                raise _never_used(stmt)
             else:
                 raise ExpressionError(f"{type(stmt).__name__.lower()} statements are not "
                                       f"allowed; use {_ALLOWED}")
+        for name, stmt in assigned:
+            if name not in self.used:
+                raise _never_used(stmt)
         if not isinstance(out, Tensor):
             raise ExpressionError("the expression does not depend on any variable; give at "
                                   "least one with --var NAME=VALUE and use it")
@@ -280,6 +291,8 @@ class _Builder:
 
     def name(self, node: ast.Name) -> Value:
         n = node.id
+        if n in self.named:
+            self.used.add(n)
         for scope in (self.named, self.variables, CONSTANTS):
             if n in scope:
                 return scope[n]
@@ -352,6 +365,12 @@ class _Builder:
         return value
 
 
+def _never_used(stmt: ast.stmt) -> ExpressionError:
+    return ExpressionError(f"'{_text(stmt)}' computes a value that is never used; the last "
+                           "statement is the output, and each earlier one must be used by a "
+                           "later one")
+
+
 def _auto_names() -> Iterator[str]:
     yield from AUTO_NAMES
     yield from (f"u{i}" for i in itertools.count(1))
@@ -376,14 +395,23 @@ def _finite(x: float, node: ast.expr) -> np.float64:
     return x
 
 
+def normalize_name(name: str) -> str:
+    """``name`` as Python's parser reads it in an expression (NFKC: ``ｂ`` → ``b``)."""
+    return unicodedata.normalize("NFKC", name)
+
+
 def evaluate(text: str, variables: Mapping[str, Value]) -> Result:
     """Build the computation graph of ``text`` over ``variables`` (name → number, array or
     Tensor; numbers and arrays become float64 leaves that require grad, named after the
-    variable). Raises :class:`ExpressionError` for anything outside the accepted grammar.
+    variable's normalised name). Raises :class:`ExpressionError` for anything outside the
+    accepted grammar.
     """
     body = parse(text)
     leaves = {}
-    for n, v in variables.items():
+    for given, v in variables.items():
+        n = normalize_name(given)
+        if n in leaves:
+            raise ExpressionError(f"the variable '{n}' is given twice (as '{given}' too)")
         if not n.isidentifier() or n.startswith("_") or keyword.iskeyword(n):
             raise ExpressionError(f"'{n}' is not a valid variable name (letters, digits and _, "
                                   "not starting with a digit or _, not a Python keyword)")

@@ -10,6 +10,7 @@ softmax cross-entropy (``dZ = Ŷ − Y``).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import tinygrad_ng.functional as F
 from tinygrad_ng import data, nn, optim
 from tinygrad_ng.tensor import Tensor
 
-from . import UsageError
+from . import UsageError, output_path, writing
 
 
 # ------------------------------------------------------------------ data sets
@@ -50,23 +51,33 @@ def _digits(n: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return X.astype(np.float32), y.astype(np.int64)
 
 
-#: name → (make(n, seed) → (X, y), default number of examples)
+#: name → (make(n, seed) → (X, y), default number of examples, number of classes)
 DATASETS = {
-    "moons": (lambda n, seed: data.make_moons(n, noise=0.2, seed=seed), 400),
-    "circles": (lambda n, seed: data.make_circles(n, noise=0.1, factor=0.5, seed=seed), 400),
-    "flower": (lambda n, seed: data.make_flower(n, seed=seed), 400),
-    "spirals": (lambda n, seed: data.make_spirals(n, classes=3, noise=0.2, seed=seed), 300),
-    "digits": (_digits, None),
+    "moons": (lambda n, seed: data.make_moons(n, noise=0.2, seed=seed), 400, 2),
+    "circles": (lambda n, seed: data.make_circles(n, noise=0.1, factor=0.5, seed=seed), 400,
+                2),
+    "flower": (lambda n, seed: data.make_flower(n, seed=seed), 400, 2),
+    "spirals": (lambda n, seed: data.make_spirals(n, classes=3, noise=0.2, seed=seed), 300, 3),
+    "digits": (_digits, None, 10),
 }
+#: Fewest examples per class of a generated data set: with the 20% test share, at least two
+#: examples go to the test set and a few of each class to the training set.
+MIN_PER_CLASS = 5
+#: Most examples of a generated data set (a bound on the memory used).
+MAX_SAMPLES = 1_000_000
 
 
 def load_dataset(name: str, samples: int | None = None, seed: int = 0,
                  test_fraction: float = 0.2) -> Dataset:
     """Make (or load) data set ``name``, split it (seeded) and standardise it with the
     training part's mean and standard deviation."""
-    make, default = DATASETS[name]
+    make, default, classes = DATASETS[name]
     if samples is not None and default is None:
         raise UsageError(f"--samples does not apply to {name}, which has a fixed size")
+    if samples is not None and not MIN_PER_CLASS * classes <= samples <= MAX_SAMPLES:
+        raise UsageError(f"--samples {samples}: {name} needs between "
+                         f"{MIN_PER_CLASS * classes} ({MIN_PER_CLASS} per class, so that the "
+                         f"test set is not empty) and {MAX_SAMPLES} examples")
     X, y = make(samples or default, seed)
     (X_train, y_train), _, (X_test, y_test) = data.train_dev_test_split(
         X, y, fractions=(1 - test_fraction, 0.0, test_fraction), seed=seed)
@@ -194,14 +205,24 @@ def fit(ds: Dataset, layers: list[int], activation: str = "relu", optimizer: str
 
 
 # ------------------------------------------------------------------ command line
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _integer(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``minimum`` (0 or 1)."""
+    kind = "positive" if minimum == 1 else "non-negative"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a {kind} integer, got {text!r}")
+        return value
+    return parse
+
+
+positive_int = _integer(1)
+#: Seeds: NumPy takes any integer >= 0.
+non_negative_int = _integer(0)
 
 
 def _positive_float(text: str) -> float:
@@ -228,18 +249,19 @@ def _layers(text: str) -> list[int]:
 
 def add_training_arguments(p: argparse.ArgumentParser, epochs: int) -> None:
     """The options ``train`` and ``demo`` share."""
-    p.add_argument("--epochs", type=_positive_int, default=epochs,
+    p.add_argument("--epochs", type=positive_int, default=epochs,
                    help=f"passes over the training set (default {epochs})")
-    p.add_argument("--batch-size", type=_positive_int, default=32,
+    p.add_argument("--batch-size", type=positive_int, default=32,
                    help="mini-batch size m (default 32)")
-    p.add_argument("--seed", type=int, default=0, help="seed for data, init and shuffling")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="seed for data, init and shuffling (an integer >= 0)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset", choices=sorted(DATASETS), default="moons",
                    help="data set (default moons; digits needs scikit-learn)")
-    p.add_argument("--samples", type=_positive_int, default=None,
+    p.add_argument("--samples", type=positive_int, default=None,
                    help="number of examples of a generated data set")
     p.add_argument("--layers", type=_layers, default=None,
                    help="layer sizes n[0],…,n[L] (default: features,16,16,outputs)")
@@ -251,7 +273,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="learning rate α (default: 0.1 for sgd/momentum, 0.01 otherwise)")
     add_training_arguments(p, epochs=100)
     p.add_argument("--save", metavar="PATH", help="save the trained weights (.npz)")
-    p.add_argument("--plot", metavar="PATH", help="save the loss curve (.png; needs matplotlib)")
+    p.add_argument("--plot", metavar="PATH",
+                   help="save the loss curve (.png unless PATH ends in another format "
+                        "matplotlib writes, such as .pdf or .svg; needs matplotlib)")
+
+
+def plot_path(text: str) -> Path:
+    """Where ``--plot`` writes: ``text``, with ``.png`` added when it has no extension
+    (matplotlib's choice, made visible); an extension matplotlib cannot write is refused."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    path = Path(text)
+    if not path.suffix:
+        path = path.with_name(path.name + ".png")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix[1:].lower() not in formats:
+        raise UsageError(f"--plot {text}: unknown extension {path.suffix!r}; use one of "
+                         f"{', '.join('.' + f for f in sorted(formats))}")
+    return output_path(path, "--plot")
 
 
 def require_matplotlib(option: str) -> None:
@@ -283,6 +322,8 @@ def run(args: argparse.Namespace) -> int:
     ds = load_dataset(args.dataset, args.samples, args.seed)
     layers = args.layers or default_layers(ds)
     check_layers(layers, ds)
+    save_to = output_path(args.save, "--save") if args.save else None
+    plot_to = plot_path(args.plot) if args.plot else None
     lr = OPTIMIZERS[args.optimizer][1] if args.lr is None else args.lr
     loss_name = "sigmoid cross-entropy" if layers[-1] == 1 else "softmax cross-entropy"
     print(f"{ds.name}: {len(ds.X_train)} training / {len(ds.X_test)} test examples, "
@@ -292,14 +333,12 @@ def run(args: argparse.Namespace) -> int:
     result = fit(ds, layers, args.activation, args.optimizer, lr, args.epochs,
                  args.batch_size, args.seed, progress=not args.no_progress)
     print(result.summary())
-    if args.save:
-        path = Path(args.save)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        nn.save(result.model, path)
-        print(f"saved the weights to {path}")
-    if args.plot:
-        path = Path(args.plot)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        plot_loss(result.history, path, f"{ds.name}: cost per epoch")
-        print(f"saved the loss curve to {path}")
+    if save_to:
+        with writing(save_to, "--save"):
+            nn.save(result.model, save_to)
+        print(f"saved the weights to {save_to}")
+    if plot_to:
+        with writing(plot_to, "--plot"):
+            plot_loss(result.history, plot_to, f"{ds.name}: cost per epoch")
+        print(f"saved the loss curve to {plot_to}")
     return 0
