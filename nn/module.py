@@ -339,67 +339,18 @@ class Module:
         return "\n".join(lines) + f"\n)  # {self.num_parameters()} parameters"
 
 
-class Sequential(Module):
-    """Layers applied in order: ``Sequential(Linear(2, 4), Tanh(), Linear(4, 1))``.
-
-    Submodules are named ``"0"``, ``"1"``, …; index, slice, iterate and ``len()`` like a list.
-    """
-
-    def __init__(self, *layers: Module) -> None:
-        super().__init__()
-        if len(layers) == 1 and isinstance(layers[0], Mapping):
-            layers_named = list(layers[0].items())
-        else:
-            layers_named = [(str(i), m) for i, m in enumerate(layers)]
-        for name, layer in layers_named:
-            if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: layer {name!r} is a {type(layer).__name__}, not a "
-                                "Module")
-            self.add_module(name, layer)
-
-    def forward(self, x: Any) -> Any:
-        for layer in self.children():
-            x = layer(x)
-        return x
-
-    def append(self, layer: Module) -> Sequential:
-        self.add_module(_free_index(self), layer)
-        return self
-
-    def __len__(self) -> int:
-        return len(self._module_names)
-
-    def __iter__(self) -> Iterator[Module]:
-        return self.children()
-
-    def __getitem__(self, index: int | slice) -> Any:
-        layers = list(self.children())
-        if isinstance(index, slice):
-            return Sequential(*layers[index])
-        return layers[index]
-
-
-def _free_index(container: Module) -> str:
-    """The name for an appended module: its position, or the next unused number when a
-    module was deleted (so appending never overwrites one)."""
-    names = container._module_names
-    index = len(names)
-    while str(index) in names:
-        index += 1
-    return str(index)
-
-
 class ModuleList(Module):
-    """A list of submodules, named ``"0"``, ``"1"``, … (e.g. a variable number of layers)."""
+    """A list of submodules, named ``"0"``, ``"1"``, … (e.g. a variable number of layers);
+    index, slice, iterate, ``len()`` and ``append`` like a list."""
 
     def __init__(self, modules: Iterable[Module] = ()) -> None:
         super().__init__()
-        for m in modules:
-            self.append(m)
+        self.extend(modules)
 
     def append(self, module: Module) -> ModuleList:
         if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: expected a Module, got {type(module).__name__}")
+            raise TypeError(f"{type(self).__name__}: expected a Module, got "
+                            f"{type(module).__name__}")
         self.add_module(_free_index(self), module)
         return self
 
@@ -416,7 +367,52 @@ class ModuleList(Module):
 
     def __getitem__(self, index: int | slice) -> Any:
         modules = list(self.children())
-        return ModuleList(modules[index]) if isinstance(index, slice) else modules[index]
+        if isinstance(index, slice):
+            return type(self)._of(modules[index])
+        return modules[index]
+
+    @classmethod
+    def _of(cls, modules: list[Module]) -> ModuleList:
+        return cls(modules)
+
+
+def _free_index(container: Module) -> str:
+    """The name for an appended module: its position, or the next unused number when a
+    module was deleted (so appending never overwrites one)."""
+    names = container._module_names
+    index = len(names)
+    while str(index) in names:
+        index += 1
+    return str(index)
+
+
+class Sequential(ModuleList):
+    """Layers applied in order: ``Sequential(Linear(2, 4), Tanh(), Linear(4, 1))``.
+
+    Submodules are named ``"0"``, ``"1"``, … (or by the keys of one dict argument); index,
+    slice, iterate and ``len()`` like a list.
+    """
+
+    def __init__(self, *layers: Module) -> None:
+        Module.__init__(self)
+        if len(layers) == 1 and isinstance(layers[0], Mapping):
+            layers_named = list(layers[0].items())
+        else:
+            layers_named = [(str(i), m) for i, m in enumerate(layers)]
+        for name, layer in layers_named:
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential: layer {name!r} is a {type(layer).__name__}, not a "
+                                "Module")
+            self.add_module(name, layer)
+
+    @classmethod
+    def _of(cls, modules: list[Module]) -> Sequential:
+        return cls(*modules)
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.children():
+            x = layer(x)
+        return x
 
 
 class ModuleDict(Module):
