@@ -323,3 +323,16 @@ def test_detect_anomaly_explains_a_graph_built_outside_it():
     with tg.detect_anomaly():
         with pytest.raises(tg.AnomalyError, match="outside detect_anomaly"):
             z.backward()
+
+
+def test_set_grad_enabled_as_call_and_as_context():
+    (x,) = leaves(1.0)
+    with tg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert (x * 2).requires_grad
+    tg.set_grad_enabled(False)
+    try:
+        assert not (x * 2).requires_grad and not tg.is_grad_enabled()
+    finally:
+        tg.set_grad_enabled(True)
+    assert (x * 2).requires_grad

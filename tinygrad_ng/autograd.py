@@ -22,6 +22,7 @@ import numpy as np
 if TYPE_CHECKING:
     from .tensor import Tensor
 
+
 class _State(threading.local):
     """Per-thread modes; class attributes are every new thread's defaults."""
 
@@ -72,23 +73,17 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
-def set_grad_enabled(mode: bool) -> _GradMode:
-    """Sets grad mode; usable as a context manager that restores the previous mode."""
-    manager = _GradMode(mode)
-    manager.prev.append(is_grad_enabled())
-    state.grad = mode
-    return _ResumeMode(manager)
+class set_grad_enabled(_GradMode):  # noqa: N801 (a function in PyTorch's spelling)
+    """``tg.set_grad_enabled(False)`` sets grad mode now; used in a ``with`` statement it
+    restores the previous mode at the end of the block."""
 
+    def __init__(self, mode: bool) -> None:
+        super().__init__(bool(mode))
+        self.prev.append(is_grad_enabled())
+        state.grad = self.enabled
 
-class _ResumeMode:
-    def __init__(self, manager: _GradMode) -> None:
-        self.manager = manager
-
-    def __enter__(self) -> None:
+    def __enter__(self) -> None:  # already set by the call
         pass
-
-    def __exit__(self, *exc: object) -> None:
-        state.grad = self.manager.prev.pop()
 
 
 #: Creation order of graph nodes: a node's inputs always have smaller numbers than it.
