@@ -168,35 +168,47 @@ def check_finite(array: np.ndarray, op: str, where: str, source: str | None) -> 
 # so `w.data[...] = 0` between forward and backward fails loudly instead of silently
 # corrupting the gradient. Counts let several graphs hold the same array.
 
-_locks: dict[int, list] = {}
+_locks: dict[int, int] = {}  # id(array) -> number of live holds (the holds keep it alive)
 
 
-def lock(arrays: tuple) -> list:
-    """Make the arrays read-only (counting holders); returns those this call holds."""
-    locked = []
+class Lock:
+    """A hold on the arrays one node saved for backward: they stay read-only while any hold
+    on them lives. Dropping the hold (after backward, or with a graph that is never
+    backpropagated) releases it; the last release makes an array writeable again."""
+
+    __slots__ = ("arrays",)
+
+    def __init__(self, arrays: list) -> None:
+        self.arrays = arrays
+
+    def __del__(self) -> None:
+        for a in self.arrays:
+            key = id(a)
+            n = _locks[key] - 1
+            if n:
+                _locks[key] = n
+            else:
+                del _locks[key]
+                a.setflags(True)  # (positional: much cheaper than write=True)
+
+
+def lock(arrays: tuple) -> Lock | None:
+    """Make the writeable arrays among ``arrays`` read-only; None when there were none."""
+    held = []
     for a in arrays:
         if type(a) is not np.ndarray:
             continue
-        entry = _locks.get(id(a))
-        if entry is not None:
-            entry[1] += 1
+        key = id(a)
+        n = _locks.get(key)
+        if n is not None:
+            _locks[key] = n + 1
         elif a.flags.writeable:
-            a.setflags(write=False)
-            _locks[id(a)] = [a, 1]
+            a.setflags(False)
+            _locks[key] = 1
         else:  # read-only already (a constant, a broadcast view): nothing to guard
             continue
-        locked.append(a)
-    return locked
-
-
-def unlock(arrays: list) -> None:
-    """Release one hold on each array; the last holder makes it writeable again."""
-    for a in arrays:
-        entry = _locks[id(a)]
-        entry[1] -= 1
-        if entry[1] == 0:
-            del _locks[id(a)]
-            a.setflags(write=True)
+        held.append(a)
+    return Lock(held) if held else None
 
 
 # ----------------------------------------------------------------------------- backpropagation
@@ -234,22 +246,31 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
     anomaly = state.anomaly
 
     leaves: dict = {}    # leaf -> gradient summed over every path, stored at the end
-
-    def deliver(node, g: np.ndarray) -> None:
-        ctx = node._ctx
-        if ctx is None:
-            _accumulate(leaves, owned, node, g)
-        elif node in pending:
-            _accumulate(pending, owned, node, g)
-        else:
-            pending[node] = g
-            heappush(heap, (-ctx.seq, node))
-
-    for r, g in zip(roots, grads):
-        deliver(r, g)
+    ctx = None
 
     ndarray = np.ndarray
-    while heap:
+    # Each round delivers gradients to the inputs of one node (first: the roots' seeds),
+    # then takes the newest pending node and runs its backward.
+    parents, needs, parent_grads = roots, [True] * len(roots), grads
+    while True:
+        for parent, needed, g in zip(parents, needs, parent_grads):
+            if needed and g is not None:
+                data = parent.data
+                if type(g) is not ndarray or g.shape != data.shape or (
+                        g.dtype is not data.dtype and g.dtype != data.dtype):
+                    g = _conform(g, data, ctx)
+                if anomaly and ctx is not None:  # (ctx None: the roots' seeds)
+                    check_finite(g, ctx.op_name, "backward", ctx.source)
+                pctx = parent._ctx
+                if pctx is None:  # a leaf: summed over every path, stored at the end
+                    _accumulate(leaves, owned, parent, g)
+                elif parent in pending:
+                    _accumulate(pending, owned, parent, g)
+                else:
+                    pending[parent] = g
+                    heappush(heap, (-pctx.seq, parent))
+        if not heap:
+            break
         node = heappop(heap)[1]
         grad = pending.pop(node)
         if owned:
@@ -271,18 +292,12 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
         if type(parent_grads) is not tuple:
             parent_grads = (tuple(parent_grads) if type(parent_grads) is list
                             else (parent_grads,))
-        if not retain_graph:
-            ctx.release()
-        if len(parent_grads) != len(ctx.parents):
+        if not retain_graph:  # ctx.release(), inlined: free the saved arrays, unlock them
+            ctx.freed = True
+            ctx.saved = ctx.locked = None
+        parents, needs = ctx.parents, ctx.needs_input_grad
+        if len(parent_grads) != len(parents):
             parent_grads = _spread(ctx, parent_grads)
-        for parent, needed, g in zip(ctx.parents, ctx.needs_input_grad, parent_grads):
-            if needed and g is not None:
-                data = parent.data
-                if type(g) is not ndarray or g.shape != data.shape or g.dtype != data.dtype:
-                    g = _conform(g, data, ctx.op_name)
-                if anomaly:
-                    check_finite(g, ctx.op_name, "backward", ctx.source)
-                deliver(parent, g)
     for leaf, g in leaves.items():
         if capture is None:
             _store_grad(leaf, g, handed)
@@ -307,13 +322,15 @@ def _spread(ctx, grads: tuple) -> tuple:
     return tuple(full)
 
 
-def _conform(g, data: np.ndarray, op: str) -> np.ndarray:
-    """Un-broadcast ``g`` to the input's shape and cast it to the input's dtype."""
+def _conform(g, data: np.ndarray, ctx) -> np.ndarray:
+    """Un-broadcast ``g`` to the input's shape and cast it to the input's dtype (``ctx``:
+    the node whose backward returned ``g``; None for the gradient a backward starts from)."""
     g = np.asarray(g)
     if g.shape != data.shape:
         g = unbroadcast(g, data.shape)
         if g.shape != data.shape:
-            raise RuntimeError(f"{op}.backward returned a gradient of shape {g.shape} "
+            op = "backward()" if ctx is None else f"{ctx.op_name}.backward"
+            raise RuntimeError(f"{op} returned a gradient of shape {g.shape} "
                                f"for an input of shape {data.shape}")
     if g.dtype != data.dtype:
         g = g.astype(data.dtype)

@@ -64,7 +64,7 @@ class Function:
         if self.parents is None:  # no graph is being recorded: keep nothing
             return
         self.saved = arrays
-        self.locked = autograd.lock(arrays)
+        self.locked = autograd.lock(arrays)  # released when the node is freed or dropped
 
     @property
     def saved_tensors(self) -> tuple:
@@ -77,14 +77,7 @@ class Function:
     def release(self) -> None:
         """Free what backward needed; a later backward through this node raises."""
         self.freed = True
-        self.saved = None
-        if self.locked:
-            autograd.unlock(self.locked)
-            self.locked = None
-
-    def __del__(self) -> None:
-        if self.locked:  # a graph dropped without backward gives its arrays back
-            autograd.unlock(self.locked)
+        self.saved = self.locked = None  # dropping the lock makes the arrays writeable
 
     @property
     def op_name(self) -> str:
@@ -103,28 +96,34 @@ class Function:
         Tensor arguments are differentiable inputs; any other positional argument is passed
         to ``forward`` as it is and receives no gradient.
         """
-        ctx = object.__new__(cls)
+        ctx = _new(cls)
         ctx.saved = ctx.locked = None
         ctx.freed = False
-        if len(args) == 1 and type(args[0]) is Tensor:  # the common unary case, fast
-            needs = _shared((args[0].requires_grad,))
-            arrays = (args[0].data,)
+        n = len(args)
+        a = args[0] if n else None
+        if n == 1 and type(a) is Tensor:  # the common cases, fast: one or two tensors
+            needs = _ONE[a.requires_grad]
+            arrays = (a.data,)
+        elif n == 2 and type(a) is Tensor and type(args[1]) is Tensor:
+            needs = _TWO[a.requires_grad][args[1].requires_grad]
+            arrays = (a.data, args[1].data)
         else:
             arrays = []
             flags = []
             for a in args:
-                if type(a) is Tensor or isinstance(a, Tensor):
+                if isinstance(a, Tensor):
                     arrays.append(a.data)
                     flags.append(a.requires_grad)
                 else:
                     arrays.append(a)
                     flags.append(False)
-            needs = _shared(tuple(flags))
-        record = state.grad and True in needs
+            needs = tuple(flags)
+            needs = _needs.setdefault(needs, needs)
+        record = True in needs and state.grad
         ctx.parents = args if record else None
         ctx.needs_input_grad = needs  # forward may save only what backward will use
         try:
-            out = cls.forward(ctx, *arrays, **kwargs)
+            out = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
         except ValueError as e:  # name the op and the shapes (NumPy's message names neither)
             name = cls.op or cls.__name__
             if str(e).startswith(f"{name}:"):
@@ -133,30 +132,32 @@ class Function:
             raise ValueError(f"{name}: shapes {shapes}: {e}") from None
         if type(out) is not np.ndarray:  # a NumPy scalar, or a Python number from a user op
             out = np.asarray(out) if isinstance(out, np.generic) else _as_input_dtype(out, arrays)
-        result = object.__new__(Tensor)  # what Tensor._make does, inlined on this hot path
+        result = _new(Tensor)  # what Tensor._make does, inlined on this hot path
         result.data = out
-        result.requires_grad = record
-        result.grad = result._ctx = result.name = None
+        result.grad = result.name = None
         result._retains_grad = False
         if record:
+            result.requires_grad = True
+            result._ctx = ctx
             ctx.seq = next(autograd.sequence)  # creation order = a topological order
             ctx.kwargs = kwargs  # lets a drawing replay the op (viz's gradient check)
             ctx.scope = autograd.scopes[-1] if autograd.scopes else None
             ctx.source = None
-            result._ctx = ctx
-        if state.anomaly:
-            ctx.source = autograd.user_source_line()
-            autograd.check_finite(out, ctx.op_name, "forward", ctx.source)
+            if state.anomaly:
+                ctx.source = autograd.user_source_line()
+                autograd.check_finite(out, ctx.op_name, "forward", ctx.source)
+        else:
+            result.requires_grad = False
+            result._ctx = None
         return result
 
 
-_needs: dict[tuple, tuple] = {}
-
-
-def _shared(needs: tuple) -> tuple:
-    """One shared copy of each needs_input_grad pattern: a million-node graph then holds
-    no million small tuples, and the garbage collector has fewer objects to walk."""
-    return _needs.setdefault(needs, needs)
+#: The shared needs_input_grad tuples: a million-node graph then holds no million small
+#: tuples, and the garbage collector has fewer objects to walk.
+_ONE = ((False,), (True,))
+_TWO = (((False, False), (False, True)), ((True, False), (True, True)))
+_needs: dict[tuple, tuple] = {}  # the same for ops with more inputs
+_new = object.__new__  # (a local name for it is faster than the attribute lookup)
 
 
 def _as_input_dtype(out: Any, arrays: Any) -> np.ndarray:

@@ -19,6 +19,7 @@ Conventions shared by every function here:
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -70,11 +71,11 @@ def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
 
 
 def _reduce_backward(g: np.ndarray, shape: tuple, reduction: str) -> np.ndarray:
-    """∂J/∂L⁽ⁱ⁾ in the losses' ``shape``: g/m for 'mean', g for 'sum' and 'none'."""
-    if reduction == "none":
-        return g
-    m = max(int(np.prod(shape)), 1)
-    return np.broadcast_to(g / m if reduction == "mean" else g, shape)
+    """∂J/∂L⁽ⁱ⁾: g/m for 'mean', g for 'sum' (0-d: it broadcasts against the losses), and
+    g itself, of the losses' ``shape``, for 'none'."""
+    if reduction == "mean":
+        return g / max(math.prod(shape), 1)
+    return g
 
 
 def _same_shape(a: Tensor, b: Tensor, op: str, names: str = "input and target") -> None:
@@ -236,7 +237,8 @@ class CrossEntropy(Function):
         eps, k = label_smoothing, z.shape[axis]
         ctx.indices = y.dtype.kind in "iu"
         if ctx.indices:  # L = −(1 − ε)·log ŷ_target − ε/K·Σₖ log ŷₖ
-            picked = np.take_along_axis(logp, np.expand_dims(y, axis), axis).squeeze(axis)
+            rows = np.arange(y.size)  # example i's class index is y.flat[i]
+            picked = _classes_last(logp, axis)[rows, y.ravel()].reshape(y.shape)
             losses = picked * -(1 - eps)
             if eps:
                 losses -= logp.sum(axis=axis) * (eps / k)
@@ -254,23 +256,36 @@ class CrossEntropy(Function):
     def backward(ctx, g):
         logp, y = ctx.saved_tensors
         axis, eps = ctx.axis, ctx.smoothing
-        g = np.expand_dims(_reduce_backward(g, ctx.loss_shape, ctx.reduction), axis)
+        g = _reduce_backward(g, ctx.loss_shape, ctx.reduction)
+        if g.ndim:  # one factor per example ('none'), broadcast along the class axis
+            g = np.expand_dims(g, axis)
         dz = dy = None
         if ctx.needs_input_grad[0]:
-            dz = np.exp(logp)  # Ŷ = softmax(z)
             if ctx.indices:  # Ŷ − Y: subtract 1 − ε at the target class and ε/K everywhere
-                target = np.expand_dims(y, axis)
-                picked = np.take_along_axis(dz, target, axis)
-                np.put_along_axis(dz, target, picked - (1 - eps), axis)
+                # Ŷ = softmax(z), computed with the classes last (C order: rows are views)
+                last = axis == logp.ndim - 1
+                dz = np.exp(logp if last else np.moveaxis(logp, axis, -1), order="C")
+                dz.reshape(-1, dz.shape[-1])[np.arange(y.size), y.ravel()] -= 1 - eps
                 if eps:
                     dz -= eps / logp.shape[axis]
+                if not last:
+                    dz = np.moveaxis(dz, -1, axis)
             else:
+                dz = np.exp(logp)
                 dz *= y.sum(axis=axis, keepdims=True)
                 dz -= y
             dz *= g
         if ctx.needs_input_grad[1]:  # only a float (probability) target can require grad
             dy = logp * (g * -(1 - eps))
         return dz, dy
+
+
+def _classes_last(a: np.ndarray, axis: int) -> np.ndarray:
+    """``a`` as a 2-D (examples, classes) array: the class axis moved last, the other axes
+    flattened in C order, as ``y.ravel()`` flattens the class indices (a view when the
+    class axis is already last)."""
+    k = a.shape[axis]
+    return (a if axis == a.ndim - 1 else np.moveaxis(a, axis, -1)).reshape(-1, k)
 
 
 class _PointwiseLoss(Function):

@@ -267,7 +267,8 @@ class Tensor:
         if type(x) is float or type(x) is int:  # the usual scalar operand, fast
             dt = self.data.dtype
             if dt.kind == "f":
-                return self, _constant(x, dt)
+                const = _constants.get((x, dt.char))  # _constant(x, dt) when cached
+                return self, const if const is not None else _constant(x, dt)
         other = self._operand(x)
         fa, fb = self.data.dtype.kind == "f", other.data.dtype.kind == "f"
         if fa != fb:
