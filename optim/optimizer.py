@@ -116,23 +116,28 @@ class Optimizer:
         valid) and rebind ``p.data`` otherwise (an array still saved for a backward pass is
         read-only). The parameter keeps its dtype: float32 stays float32.
         """
+        states, update = self.state, self.update
         for group in self.param_groups:
             decay = group.get("weight_decay", 0.0)
+            l2 = decay and not self.decoupled_weight_decay
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = np.asarray(p.grad, dtype=p.dtype)
-                if grad.shape != p.shape:
-                    raise ValueError(f"{self._name}: a parameter of shape {p.shape} has a "
+                w = p.data
+                grad = np.asarray(p.grad, dtype=w.dtype)
+                if grad.shape != w.shape:
+                    raise ValueError(f"{self._name}: a parameter of shape {w.shape} has a "
                                      f"gradient of shape {grad.shape}")
-                if decay and not self.decoupled_weight_decay:
-                    grad = grad + decay * p.data  # dW + (λ/m)·W, the L2 term's gradient
-                delta = self.update(p.data, grad, group, self.state.setdefault(p, {}))
-                delta = delta.astype(p.dtype, copy=False)
-                if p.data.flags.writeable:
-                    p.data -= delta
+                if l2:
+                    grad = grad + decay * w  # dW + (λ/m)·W, the L2 term's gradient
+                state = states.get(p)
+                if state is None:
+                    state = states[p] = {}
+                delta = update(w, grad, group, state).astype(w.dtype, copy=False)
+                if w.flags.writeable:
+                    w -= delta
                 else:
-                    p.data = p.data - delta
+                    p.data = w - delta
 
     def update(self, w: np.ndarray, grad: np.ndarray, group: dict[str, Any],
                state: dict[str, Any]) -> np.ndarray:

@@ -262,13 +262,13 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
                 if anomaly and ctx is not None:  # (ctx None: the roots' seeds)
                     check_finite(g, ctx.op_name, "backward", ctx.source)
                 pctx = parent._ctx
-                if pctx is None:  # a leaf: summed over every path, stored at the end
-                    _accumulate(leaves, owned, parent, g)
-                elif parent in pending:
-                    _accumulate(pending, owned, parent, g)
+                sums = leaves if pctx is None else pending  # leaves: stored at the end
+                if parent in sums:  # a second path to it: add
+                    _accumulate(sums, owned, parent, g)
                 else:
-                    pending[parent] = g
-                    heappush(heap, (-pctx.seq, parent))
+                    sums[parent] = g
+                    if pctx is not None:
+                        heappush(heap, (-pctx.seq, parent))
         if not heap:
             break
         node = heappop(heap)[1]
@@ -338,11 +338,9 @@ def _conform(g, data: np.ndarray, ctx) -> np.ndarray:
 
 
 def _accumulate(pending: dict, owned: set[int], node, g: np.ndarray) -> None:
-    """Sum the contributions of every path into ``pending[node]``."""
-    prev = pending.get(node)
-    if prev is None:
-        pending[node] = g
-    elif id(prev) in owned:
+    """Add one more path's contribution ``g`` to the sum ``pending[node]``."""
+    prev = pending[node]
+    if id(prev) in owned:
         prev += g
     else:
         total = prev + g

@@ -107,7 +107,7 @@ class Function:
         elif n == 2 and type(a) is Tensor and type(args[1]) is Tensor:
             needs = _TWO[a.requires_grad][args[1].requires_grad]
             arrays = (a.data, args[1].data)
-        else:
+        else:  # any other mix: non-tensor arguments go to forward as they are
             arrays = []
             flags = []
             for a in args:

@@ -47,7 +47,7 @@ def _float_tensor(x: Any) -> Tensor:
 
 def _axis(axis: int, t: Tensor, op: str) -> int:
     """Check a single ``axis`` against ``t`` and make it non-negative."""
-    if not isinstance(axis, numbers.Integral):
+    if type(axis) is not int and not isinstance(axis, numbers.Integral):
         raise TypeError(f"{op}: axis must be an int, got {axis!r}")
     if not -max(t.ndim, 1) <= axis < max(t.ndim, 1):
         raise ValueError(f"{op}: axis {axis} is out of range for a tensor of shape {t.shape}")
@@ -575,8 +575,8 @@ def cross_entropy(logits: Any, target: Any, axis: int = -1, reduction: str = "me
             raise ValueError(f"cross_entropy: class-index target of shape {y.shape} must have "
                              f"the logits' shape {z.shape} without axis {axis}, i.e. "
                              f"{per_example}{hint}")
-        bad = (y.data < 0) | (y.data >= k)
-        if bad.any():
+        if y.data.size and (y.data.min() < 0 or y.data.max() >= k):
+            bad = (y.data < 0) | (y.data >= k)
             raise IndexError(f"cross_entropy: class index {y.data[bad].flat[0]} is out of range "
                              f"for {k} classes (valid: 0 to {k - 1})")
     elif y.shape != z.shape:
