@@ -41,7 +41,8 @@ def _check_features(n: Any, who: str, name: str) -> int:
 
 def _check_input(x: Any, layer: Module, n: int) -> Tensor:
     x = x if isinstance(x, Tensor) else Tensor(x)
-    if x.ndim < 1 or x.shape[-1] != n:
+    shape = x.data.shape
+    if not shape or shape[-1] != n:
         raise ValueError(f"{layer!r}: the input of shape {x.shape} should have {n} features "
                          f"on its last axis (batch-first: (m, {n}))")
     return x

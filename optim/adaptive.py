@@ -7,6 +7,7 @@ the vertical oscillation, keep moving horizontally).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -80,10 +81,12 @@ class Adam(Optimizer):
         v += (1 - beta1) * grad
         s *= beta2
         s += (1 - beta2) * np.square(grad)
-        # α·V̂/(√Ŝ + ε) with V̂ = V/(1 − β₁ᵗ), Ŝ = S/(1 − β₂ᵗ), in as few temporaries as possible
-        denom = np.sqrt(s * (1 / (1 - beta2**t)))
-        denom += group["eps"]
-        delta = v * (group["lr"] / (1 - beta1**t))
+        # α·V̂/(√Ŝ + ε) with V̂ = V/(1 − β₁ᵗ), Ŝ = S/(1 − β₂ᵗ), in four array passes: with
+        # c = √(1 − β₂ᵗ), √Ŝ + ε = (√S + ε·c)/c, so the step is (α·c/(1 − β₁ᵗ))·V/(√S + ε·c)
+        c = math.sqrt(1 - beta2**t)
+        denom = np.sqrt(s)
+        denom += group["eps"] * c
+        delta = v * (group["lr"] * c / (1 - beta1**t))
         delta /= denom
         return delta
 

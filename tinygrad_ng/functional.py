@@ -625,10 +625,11 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     """``x @ weight.T + bias`` as one node: x (…, in), weight (out, in), bias (out,)."""
     x, w = _float_tensor(x), _float_tensor(weight)
     b = None if bias is None else _float_tensor(bias)
-    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
-        raise ValueError(f"linear: x of shape {x.shape} and weight of shape {w.shape} do not "
+    xs, ws = x.data.shape, w.data.shape
+    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
+        raise ValueError(f"linear: x of shape {xs} and weight of shape {ws} do not "
                          "fit: weight must be (out, in) with in = x.shape[-1]")
-    if b is not None and b.shape != (w.shape[0],):
+    if b is not None and b.data.shape != (ws[0],):
         raise ValueError(f"linear: bias of shape {b.shape} does not match weight of shape "
                          f"{w.shape}; expected ({w.shape[0]},)")
     return Linear.apply(x, w, b)
