@@ -157,7 +157,7 @@ class Function:
 _ONE = ((False,), (True,))
 _TWO = (((False, False), (False, True)), ((True, False), (True, True)))
 _needs: dict[tuple, tuple] = {}  # the same for ops with more inputs
-_new = object.__new__  # (a local name for it is faster than the attribute lookup)
+_new = object.__new__  # (faster than looking up object.__new__ on every call)
 
 
 def _as_input_dtype(out: Any, arrays: Any) -> np.ndarray:
