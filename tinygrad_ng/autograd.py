@@ -292,7 +292,8 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
         if type(parent_grads) is not tuple:
             parent_grads = (tuple(parent_grads) if type(parent_grads) is list
                             else (parent_grads,))
-        if not retain_graph:  # ctx.release(), inlined: free the saved arrays, unlock them
+        if not retain_graph:  # free what backward needed (dropping the lock unlocks);
+            # a later backward through this node raises
             ctx.freed = True
             ctx.saved = ctx.locked = None
         parents, needs = ctx.parents, ctx.needs_input_grad

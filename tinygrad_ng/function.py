@@ -74,11 +74,6 @@ class Function:
                 "retain_graph=True to the first backward() to backpropagate twice")
         return self.saved if self.saved is not None else ()
 
-    def release(self) -> None:
-        """Free what backward needed; a later backward through this node raises."""
-        self.freed = True
-        self.saved = self.locked = None  # dropping the lock makes the arrays writeable
-
     @property
     def op_name(self) -> str:
         return type(self).op or type(self).__name__
