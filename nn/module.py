@@ -162,15 +162,17 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` inside a graph scope named by the module's path in the model
         (``"layers.0"``), so graph drawings can group nodes by module."""
-        if _call_depth[0] == 0 and self._named_at != _tree_version[0]:
+        depth = _call_depth[0]
+        if depth == 0 and self._named_at != _tree_version[0]:
             self._name_scopes()
-        _call_depth[0] += 1
-        autograd.scopes.append(self._scope_name)
+        _call_depth[0] = depth + 1
+        scopes = autograd.scopes
+        scopes.append(self._scope_name)
         try:
             return self.forward(*args, **kwargs)
         finally:
-            autograd.scopes.pop()
-            _call_depth[0] -= 1
+            scopes.pop()
+            _call_depth[0] = depth
 
     def _name_scopes(self) -> None:
         """Name every module of this tree by its path from this root (for graph scopes).
@@ -410,8 +412,11 @@ class Sequential(ModuleList):
         return cls(*modules)
 
     def forward(self, x: Any) -> Any:
-        for layer in self.children():
-            x = layer(x)
+        layers = self.__dict__  # (what children() yields, without its two generators)
+        for name in self._module_names:
+            layer = layers[name]
+            if layer is not None:
+                x = layer(x)
         return x
 
 

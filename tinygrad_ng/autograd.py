@@ -171,18 +171,16 @@ def check_finite(array: np.ndarray, op: str, where: str, source: str | None) -> 
 _locks: dict[int, int] = {}  # id(array) -> number of live holds (the holds keep it alive)
 
 
-class Lock:
-    """A hold on the arrays one node saved for backward: they stay read-only while any hold
-    on them lives. Dropping the hold (after backward, or with a graph that is never
-    backpropagated) releases it; the last release makes an array writeable again."""
+class Lock(list):
+    """A hold on the arrays one node saved for backward (a list of them): they stay
+    read-only while any hold on them lives. Dropping the hold (after backward, or with a
+    graph that is never backpropagated) releases it; the last release makes an array
+    writeable again. (A list subclass: made by C code, no Python ``__init__`` per op.)"""
 
-    __slots__ = ("arrays",)
-
-    def __init__(self, arrays: list) -> None:
-        self.arrays = arrays
+    __slots__ = ()
 
     def __del__(self) -> None:
-        for a in self.arrays:
+        for a in self:
             key = id(a)
             n = _locks[key] - 1
             if n:

@@ -103,16 +103,8 @@ class Function:
             needs = _TWO[a.requires_grad][args[1].requires_grad]
             arrays = (a.data, args[1].data)
         else:  # any other mix: non-tensor arguments go to forward as they are
-            arrays = []
-            flags = []
-            for a in args:
-                if isinstance(a, Tensor):
-                    arrays.append(a.data)
-                    flags.append(a.requires_grad)
-                else:
-                    arrays.append(a)
-                    flags.append(False)
-            needs = tuple(flags)
+            arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
             needs = _needs.setdefault(needs, needs)
         record = True in needs and state.grad
         ctx.parents = args if record else None

@@ -401,7 +401,8 @@ class Linear(Function):
         ctx.save_for_backward(x, w)
         z = x @ w.T
         if b is not None:  # in place unless b's dtype is wider than z's
-            z = np.add(z, b, out=z if np.result_type(z, b) == z.dtype else None)
+            same = b.dtype is z.dtype or np.result_type(z, b) == z.dtype
+            z = np.add(z, b, out=z if same else None)
         return z
 
     @staticmethod
