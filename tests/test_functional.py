@@ -566,6 +566,20 @@ def test_out_of_range_class_index_is_named():
         F.cross_entropy(z, Tensor([0, -1, 1]))
 
 
+@given(dtype=st.sampled_from([np.int8, np.uint8, np.int16, np.uint16, np.int32, np.int64]),
+       k=st.sampled_from([1, 2, 10, 127, 128, 129, 255, 256, 300]), data=st.data())
+def test_class_index_range_check_is_exact_for_every_integer_dtype(dtype, k, data):
+    info = np.iinfo(dtype)
+    labels = np.array(data.draw(st.lists(st.integers(max(info.min, -k - 2), min(info.max, k + 2)),
+                                         min_size=1, max_size=6)), dtype=dtype)
+    z = np.zeros((labels.size, k))
+    if ((labels < 0) | (labels >= k)).any():
+        with pytest.raises(IndexError, match="class index -?[0-9]+ is out of range"):
+            F.cross_entropy(z, labels)
+    else:
+        np.testing.assert_allclose(F.cross_entropy(z, labels).item(), np.log(k), rtol=1e-12)
+
+
 @pytest.mark.parametrize("call,match", [
     (lambda: F.cross_entropy(np.zeros((3, 4)), np.array([0, 1])),
      r"class-index target of shape \(2,\) .* \(3,\)"),

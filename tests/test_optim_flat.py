@@ -168,3 +168,15 @@ def test_gradient_given_as_a_list_of_the_right_shape_is_accepted():
     opt.step()
     np.testing.assert_array_equal(params[0].data, start[0] - [1.0, 2.0])
     np.testing.assert_array_equal(params[1].data, start[1] - 1.0)
+
+
+def test_a_group_too_big_to_join_is_updated_one_by_one_with_the_same_result():
+    shapes = [(300, 230), (230,)]  # over FLAT_MAX elements: not joined (copies would cost more)
+    assert 300 * 230 > optim.optimizer.FLAT_MAX
+    rng = np.random.default_rng(2)
+    grads = [[rng.standard_normal(s) for s in shapes] for _ in range(3)]
+    got, opt = _drive("adam", optim.Adam, shapes, np.float32, grads, [set(), set()])
+    want, _ = _drive("adam", _one_by_one(optim.Adam), shapes, np.float32, grads, [set(), set()])
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.data, w.data)
+    assert opt.state[got[0]]["exp_avg"].base is None  # its own array, not a view

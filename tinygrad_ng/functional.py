@@ -576,9 +576,13 @@ def cross_entropy(logits: Any, target: Any, axis: int = -1, reduction: str = "me
             raise ValueError(f"cross_entropy: class-index target of shape {y.shape} must have "
                              f"the logits' shape {z.shape} without axis {axis}, i.e. "
                              f"{per_example}{hint}")
-        if y.data.size and (y.data.min() < 0 or y.data.max() >= k):
-            bad = (y.data < 0) | (y.data >= k)
-            raise IndexError(f"cross_entropy: class index {y.data[bad].flat[0]} is out of range "
+        # Viewed as unsigned, a negative index of b bits is at least 2^(b-1): one max()
+        # checks both ends unless there are more classes than that (then min() too).
+        labels, size = y.data, y.data.dtype.itemsize
+        if labels.size and (labels.view(f"u{size}").max() >= k or (
+                k > 1 << (8 * size - 1) and labels.min() < 0)):
+            bad = (labels < 0) | (labels >= k)
+            raise IndexError(f"cross_entropy: class index {labels[bad].flat[0]} is out of range "
                              f"for {k} classes (valid: 0 to {k - 1})")
     elif y.shape != z.shape:
         hint = "; class indices must be integers" if y.shape == per_example else ""
