@@ -96,12 +96,17 @@ class Function:
         ctx.freed = False
         n = len(args)
         a = args[0] if n else None
-        if n == 1 and type(a) is Tensor:  # the common cases, fast: one or two tensors
+        if n == 1 and type(a) is Tensor:  # the common cases, fast: one to three tensors
             needs = _ONE[a.requires_grad]
             arrays = (a.data,)
         elif n == 2 and type(a) is Tensor and type(args[1]) is Tensor:
             needs = _TWO[a.requires_grad][args[1].requires_grad]
             arrays = (a.data, args[1].data)
+        elif n == 3 and type(a) is Tensor and type(args[1]) is Tensor and type(args[2]) is Tensor:
+            b, c = args[1], args[2]  # (a layer: x, W, b)
+            needs = (a.requires_grad, b.requires_grad, c.requires_grad)
+            needs = _needs.setdefault(needs, needs)
+            arrays = (a.data, b.data, c.data)
         else:  # any other mix: non-tensor arguments go to forward as they are
             arrays = [a.data if isinstance(a, Tensor) else a for a in args]
             needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
