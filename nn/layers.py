@@ -40,7 +40,9 @@ def _check_features(n: Any, who: str, name: str) -> int:
 
 
 def _check_input(x: Any, layer: Module, n: int) -> Tensor:
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    """``x`` as a floating-point tensor with ``n`` features on its last axis, or a clear
+    error naming the layer."""
+    x = F._float_tensor(x)
     shape = x.data.shape
     if not shape or shape[-1] != n:
         raise ValueError(f"{layer!r}: the input of shape {x.shape} should have {n} features "
@@ -95,7 +97,9 @@ class Linear(Module):
             nn_init.zeros_(self.bias)
 
     def forward(self, x: Any) -> Tensor:
-        return F.linear(_check_input(x, self, self.in_features), self.weight, self.bias)
+        # F.linear's node, without its checks: _check_input has made the ones the input
+        # needs, and weight and bias are the layer's own, shaped when it was built
+        return F.Linear.apply(_check_input(x, self, self.in_features), self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -284,6 +284,18 @@ def test_linear_computes_xw_transpose_plus_b():
         nn.Linear(0, 2)
 
 
+def test_linear_layer_takes_integer_input_and_names_a_replaced_weight_that_does_not_fit():
+    lin = nn.Linear(3, 2)
+    out = lin(np.arange(6).reshape(2, 3))  # integers become the default float dtype
+    assert out.dtype == lin.weight.dtype
+    np.testing.assert_allclose(out.data, np.arange(6).reshape(2, 3) @ lin.weight.data.T
+                               + lin.bias.data, rtol=1e-6)
+    lin.weight = nn.Parameter(np.zeros((2, 4), np.float32))
+    with pytest.raises(ValueError, match=r"linear: x of shape \(2, 3\) and weight of shape "
+                                         r"\(2, 4\) do not fit"):
+        lin(np.zeros((2, 3), np.float32))
+
+
 def test_linear_default_init_is_pytorchs_uniform():
     lin = nn.Linear(100, 400)
     bound = 1 / np.sqrt(100)

@@ -399,7 +399,10 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
-        z = x @ w.T
+        try:
+            z = x @ w.T
+        except ValueError:  # (nn.Linear calls this node without linear()'s checks)
+            raise _linear_mismatch(x.shape, w.shape) from None
         if b is not None:  # in place unless b's dtype is wider than z's
             same = b.dtype is z.dtype or np.result_type(z, b) == z.dtype
             z = np.add(z, b, out=z if same else None)
@@ -632,12 +635,16 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     b = None if bias is None else _float_tensor(bias)
     xs, ws = x.data.shape, w.data.shape
     if len(ws) != 2 or not xs or xs[-1] != ws[1]:
-        raise ValueError(f"linear: x of shape {xs} and weight of shape {ws} do not "
-                         "fit: weight must be (out, in) with in = x.shape[-1]")
+        raise _linear_mismatch(xs, ws)
     if b is not None and b.data.shape != (ws[0],):
         raise ValueError(f"linear: bias of shape {b.shape} does not match weight of shape "
                          f"{w.shape}; expected ({w.shape[0]},)")
     return Linear.apply(x, w, b)
+
+
+def _linear_mismatch(xs: tuple, ws: tuple) -> ValueError:
+    return ValueError(f"linear: x of shape {xs} and weight of shape {ws} do not fit: weight "
+                      "must be (out, in) with in = x.shape[-1]")
 
 
 def _stat_array(v: Any) -> np.ndarray | None:
