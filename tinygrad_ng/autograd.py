@@ -168,6 +168,9 @@ def check_finite(array: np.ndarray, op: str, where: str, source: str | None) -> 
 # so `w.data[...] = 0` between forward and backward fails loudly instead of silently
 # corrupting the gradient. Counts let several graphs hold the same array.
 
+#: What a node's ``saved`` becomes once backward has released it.
+FREED = object()
+
 _locks: dict[int, int] = {}  # id(array) -> number of live holds (the holds keep it alive)
 
 
@@ -279,7 +282,7 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
                 capture[id(node)] = grad
         elif retain_grads or node._retains_grad:
             _store_grad(node, grad, handed)
-        if ctx.freed:
+        if ctx.saved is FREED:
             raise RuntimeError(
                 f"backward: the graph through '{ctx.op_name}' was already freed by an "
                 "earlier backward(); pass retain_graph=True to the first backward() to "
@@ -292,8 +295,7 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
                             else (parent_grads,))
         if not retain_graph:  # free what backward needed (dropping the lock unlocks);
             # a later backward through this node raises
-            ctx.freed = True
-            ctx.saved = ctx.locked = None
+            ctx.saved, ctx.locked = FREED, None
         parents, needs = ctx.parents, ctx.needs_input_grad
         if len(parent_grads) != len(parents):
             parent_grads = _spread(ctx, parent_grads)

@@ -23,6 +23,8 @@ node that the output tensor points to (``y._ctx``). Every built-in op is written
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -44,10 +46,14 @@ class Function:
     #: Name of the output where a formula uses it (sigmoid's ``a(1 − a)``: ``"a"``).
     output: str | None = None
 
-    # Every node's engine fields live in slots; an op's own fields (``ctx.axis = ...``) go
-    # to a __dict__ that is only created when an op sets one.
-    __slots__ = ("parents", "needs_input_grad", "saved", "locked", "freed", "source", "scope",
-                 "kwargs", "seq", "__dict__")
+    #: ``file:line: code`` of the user code that created the node (set in anomaly mode).
+    source: str | None = None
+    #: The op's keyword arguments (``axis=1``), so a drawing can replay it; set when given.
+    kwargs: Mapping[str, Any] = MappingProxyType({})
+
+    # Every node's engine fields live in slots; an op's own fields (``ctx.axis = ...``) and
+    # the rare ones above go to a __dict__ that is only created when one is set.
+    __slots__ = ("parents", "needs_input_grad", "saved", "locked", "scope", "seq", "__dict__")
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -68,11 +74,17 @@ class Function:
 
     @property
     def saved_tensors(self) -> tuple:
-        if self.freed:
+        saved = self.saved
+        if saved is autograd.FREED:
             raise RuntimeError(
                 f"{self.op_name}: saved arrays were freed by an earlier backward(); pass "
                 "retain_graph=True to the first backward() to backpropagate twice")
-        return self.saved if self.saved is not None else ()
+        return saved if saved is not None else ()
+
+    @property
+    def freed(self) -> bool:
+        """True once a backward pass has gone through this node and released it."""
+        return self.saved is autograd.FREED
 
     @property
     def op_name(self) -> str:
@@ -93,7 +105,6 @@ class Function:
         """
         ctx = _new(cls)
         ctx.saved = ctx.locked = None
-        ctx.freed = False
         n = len(args)
         a = args[0] if n else None
         if n == 1 and type(a) is Tensor:  # the common cases, fast: one to three tensors
@@ -132,9 +143,9 @@ class Function:
             result.requires_grad = True
             result._ctx = ctx
             ctx.seq = next(autograd.sequence)  # creation order = a topological order
-            ctx.kwargs = kwargs  # lets a drawing replay the op (viz's gradient check)
+            if kwargs:
+                ctx.kwargs = kwargs  # lets a drawing replay the op (viz's gradient check)
             ctx.scope = autograd.scopes[-1] if autograd.scopes else None
-            ctx.source = None
             if state.anomaly:
                 ctx.source = autograd.user_source_line()
                 autograd.check_finite(out, ctx.op_name, "forward", ctx.source)
