@@ -59,6 +59,22 @@ def run_chain(x, plan: list[tuple[object, float | None]]):
     return x
 
 
+#: The chain's ops for engines whose tensors have Python operators and ``exp``/``log`` methods.
+METHOD_OPS = {"mul": lambda x, c: x * c, "add": lambda x, c: x + c,
+              "sub": lambda x, c: x - c, "div": lambda x, c: x / c,
+              "exp": lambda x, _: x.exp(), "log": lambda x, _: x.log()}
+
+
+def targets(y: np.ndarray, output: str, dtype: np.dtype) -> np.ndarray:
+    """Batch-first targets: int labels for cross-entropy, a float column (m, 1) for BCE."""
+    return y.reshape(-1, 1).astype(dtype) if output == "sigmoid" else y
+
+
+def labels(out: np.ndarray, output: str) -> np.ndarray:
+    """Predicted int labels from a batch-first output: σ > 0.5, or the largest score."""
+    return (out[:, 0] > 0.5).astype(np.int64) if output == "sigmoid" else out.argmax(axis=1)
+
+
 class HandOptimizer:
     """The course's SGD (W -= α·dW) and Adam, by hand, updating NumPy arrays in place::
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import tinygrad_ng.nn as nn
-from workloads import chain_plan, run_chain
+from workloads import METHOD_OPS, chain_plan, labels, run_chain, targets
 
 import tinygrad_ng as tg
 from tinygrad_ng import optim
@@ -51,35 +51,23 @@ class Net:
     def predict(self, X: np.ndarray) -> np.ndarray:
         with tg.no_grad():
             out = self.model(tg.Tensor(X)).data
-        return (out[:, 0] > 0.5).astype(np.int64) if self.output == "sigmoid" \
-            else out.argmax(axis=1)
+        return labels(out, self.output)
 
 
-def make_net(params: list[tuple[np.ndarray, np.ndarray]], output: str, optimizer: str,
-             lr: float) -> Net:
-    return Net(params, output, optimizer, lr)
-
-
-def _targets(y: np.ndarray, output: str, dtype: np.dtype) -> np.ndarray:
-    """Int labels for cross-entropy; a float column (m, 1) for BCE."""
-    return y.reshape(-1, 1).astype(dtype) if output == "sigmoid" else y
+make_net = Net  # the engine interface's constructor
 
 
 def batch(X: np.ndarray, y: np.ndarray, output: str) -> tuple[tg.Tensor, tg.Tensor]:
-    return tg.Tensor(X), tg.Tensor(_targets(y, output, X.dtype))
+    return tg.Tensor(X), tg.Tensor(targets(y, output, X.dtype))
 
 
 def loader(X: np.ndarray, y: np.ndarray, output: str, batch_size: int, seed: int) -> DataLoader:
-    return DataLoader(X, _targets(y, output, X.dtype), batch_size=batch_size, shuffle=True,
+    return DataLoader(X, targets(y, output, X.dtype), batch_size=batch_size, shuffle=True,
                       seed=seed)
 
 
-_OPS = {"mul": lambda x, c: x * c, "add": lambda x, c: x + c, "sub": lambda x, c: x - c,
-        "div": lambda x, c: x / c, "exp": lambda x, _: x.exp(), "log": lambda x, _: x.log()}
-
-
 def op_chain(x0: np.ndarray, n_ops: int):
-    plan = [(_OPS[name], c) for name, c in chain_plan(n_ops)]
+    plan = [(METHOD_OPS[name], c) for name, c in chain_plan(n_ops)]
     x = tg.Tensor(x0.copy(), requires_grad=True)
 
     def forward() -> tg.Tensor:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
-from workloads import Batches, chain_plan, run_chain
+from workloads import METHOD_OPS, Batches, chain_plan, labels, run_chain, targets
 
 #: PyTorch's CPU allocator bypasses Python's, so tracemalloc cannot see its tensors (no W5).
 TRACEMALLOC = False
@@ -54,21 +54,14 @@ class Net:
     def predict(self, X: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             out = self.model(torch.from_numpy(X)).numpy()
-        return (out[:, 0] > 0.5).astype(np.int64) if self.output == "sigmoid" \
-            else out.argmax(axis=1)
+        return labels(out, self.output)
 
 
-def make_net(params: list[tuple[np.ndarray, np.ndarray]], output: str, optimizer: str,
-             lr: float) -> Net:
-    return Net(params, output, optimizer, lr)
-
-
-def _targets(y: np.ndarray, output: str, dtype: np.dtype) -> np.ndarray:
-    return y.reshape(-1, 1).astype(dtype) if output == "sigmoid" else y
+make_net = Net  # the engine interface's constructor
 
 
 def batch(X: np.ndarray, y: np.ndarray, output: str) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.from_numpy(X), torch.from_numpy(_targets(y, output, X.dtype))
+    return torch.from_numpy(X), torch.from_numpy(targets(y, output, X.dtype))
 
 
 def loader(X: np.ndarray, y: np.ndarray, output: str, batch_size: int, seed: int) -> Batches:
@@ -77,12 +70,8 @@ def loader(X: np.ndarray, y: np.ndarray, output: str, batch_size: int, seed: int
                    lambda idx: (Xt[torch.from_numpy(idx)], Yt[torch.from_numpy(idx)]))
 
 
-_OPS = {"mul": lambda x, c: x * c, "add": lambda x, c: x + c, "sub": lambda x, c: x - c,
-        "div": lambda x, c: x / c, "exp": lambda x, _: x.exp(), "log": lambda x, _: x.log()}
-
-
 def op_chain(x0: np.ndarray, n_ops: int):
-    plan = [(_OPS[name], c) for name, c in chain_plan(n_ops)]
+    plan = [(METHOD_OPS[name], c) for name, c in chain_plan(n_ops)]
     x = torch.tensor(x0, requires_grad=True)
 
     def forward() -> torch.Tensor:

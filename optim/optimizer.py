@@ -127,6 +127,7 @@ class Optimizer:
         read-only). The parameter keeps its dtype: float32 stays float32. When the rule is
         elementwise, a group's parameters are updated together (see :class:`_Flat`).
         """
+        states = self.state
         for i, group in enumerate(self.param_groups):
             params = [p for p in group["params"] if p.grad is not None]
             flat = self._flat_layout(i, params) if self.elementwise and len(params) > 1 else None
@@ -134,7 +135,6 @@ class Optimizer:
                 flat.step(self, group)
                 continue
             self._flat.pop(i, None)  # per-parameter steps: the group's buffers are stale
-            states = self.state
             for p in params:
                 state = states.get(p)
                 if state is None:
