@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: set up, then run the demo.
+# The main job: set up (.venv/), then run the demo (writes out/demo/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-python3 -m tinygrad_ng demo "$@"
+.venv/bin/python -m tinygrad_ng demo "$@"

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The test job: set up, lint, run the whole suite.
+# The test job: set up (.venv/), lint, build the API reference, run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-python3 -m ruff check .
+.venv/bin/python -m ruff check .
 bash scripts/docs.sh
 # One BLAS thread per worker: two workers on two cores, no oversubscription.
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-python3 -m pytest -q -n 2
+.venv/bin/python -m pytest -q -n 2 "$@"

@@ -3,7 +3,7 @@
 A tensor holds its value (``.data``, a NumPy array), its gradient (``.grad``) and, when it
 was computed from tensors that require gradients, the graph node that made it (``._ctx``,
 a :class:`~tinygrad_ng.function.Function` instance that knows its parents). Every method
-below is one small call into an op of ``ops.py`` or ``functional.py``; ``backward`` hands
+below is one small call into an op of ``ops/`` or ``functional/``; ``backward`` hands
 the graph to the engine in ``autograd.py``.
 """
 

@@ -243,12 +243,12 @@ COVERED = frozenset(_cases(np.random.default_rng(0)))
 # ------------------------------------------------------------------ the ops and the check
 def library_ops(modules: Iterable[ModuleType] = (ops, F)) -> list[tuple[str, str]]:
     """``(op name, module name)`` of every public ``Function`` subclass defined in
-    ``modules``, in source order."""
+    ``modules`` (packages: in their submodules), in the order the modules list them."""
     found = []
     for module in modules:
         for name, obj in vars(module).items():
             if inspect.isclass(obj) and issubclass(obj, Function) and \
-                    obj.__module__ == module.__name__ and not name.startswith("_"):
+                    obj.__module__.startswith(module.__name__) and not name.startswith("_"):
                 found.append((obj.op or name, module.__name__.rsplit(".", 1)[-1]))
     return found
 

@@ -1,0 +1,53 @@
+"""Inverted dropout (the course's keep_prob mask)."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from .. import random
+from ..function import Function
+from ..tensor import Tensor
+from ._common import _float_tensor
+
+
+class Dropout(Function):
+    """Inverted dropout with the course's mask d (True with probability keep_prob):
+
+        a = x ⊙ d / keep_prob,   da/dx = d / keep_prob.
+
+    The mask is drawn by :func:`dropout` and passed in, so the node can be replayed.
+    """
+
+    op, inputs, derivatives = "dropout", ("x",), ("d/keep_prob",)
+
+    @staticmethod
+    def forward(ctx, x, mask, scale):
+        ctx.mask, ctx.scale = mask, scale
+        out = np.where(mask, x, 0)
+        out *= scale
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        dx = np.where(ctx.mask, g, 0)
+        dx *= ctx.scale
+        return dx
+
+
+def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: zero each element with probability p, scale the rest by 1/keep_prob
+    (keep_prob = 1 − p), so the expected activation is unchanged and evaluation needs no
+    rescaling. The mask comes from the library's generator (``tg.manual_seed``). Identity
+    (``x`` itself) when ``training`` is False or p = 0; p = 1 gives zeros.
+    """
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+    x = _float_tensor(x)
+    if not training or p == 0:
+        return x
+    keep_prob = 1 - p
+    mask = random.generator().random(x.shape) < keep_prob
+    return Dropout.apply(x, mask=mask, scale=1 / keep_prob if keep_prob > 0 else 0.0)

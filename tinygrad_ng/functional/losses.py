@@ -1,0 +1,268 @@
+"""Losses, each one node with the course's backward shortcut (``dZ = Ŷ − Y``, ``dZ = A − Y``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..function import Function
+from ..tensor import Tensor
+from ._common import (
+    _axis,
+    _check_reduction,
+    _clamped_log,
+    _float_tensor,
+    _log_softmax,
+    _reduce,
+    _reduce_backward,
+    _same_shape,
+    _stable_sigmoid,
+    _tensor,
+)
+
+
+class CrossEntropy(Function):
+    """Softmax + cross-entropy in one node: L⁽ⁱ⁾ = −Σₖ yₖ log softmax(z)ₖ.
+
+    With ``log softmax(z) = z − logsumexp(z)`` the loss is finite for any finite logits,
+    and the backward is the course's shortcut, never dividing by a probability:
+
+        ∂L/∂z = (Σₖ yₖ)·softmax(z) − y   (= Ŷ − Y, since Σₖ yₖ = 1 for a distribution),
+        ∂L/∂y = −log softmax(z),
+
+    each times ∂J/∂L⁽ⁱ⁾ (1/m for 'mean'). ``y`` is the target distribution: the one-hot
+    rows of class indices, or given probabilities; label smoothing ε replaces it by
+    (1 − ε)·y + ε/K for K classes.
+    """
+
+    op, inputs, derivatives = "cross_entropy", ("z", "y"), ("(Ŷ − Y)/m", "−log Ŷ/m")
+
+    @staticmethod
+    def forward(ctx, z, y, axis=-1, reduction="mean", label_smoothing=0.0):
+        logp = _log_softmax(z, axis)
+        eps, k = label_smoothing, z.shape[axis]
+        ctx.indices = y.dtype.kind in "iu"
+        if ctx.indices:  # L = −(1 − ε)·log ŷ_target − ε/K·Σₖ log ŷₖ
+            rows = np.arange(y.size)  # example i's class index is y.flat[i]
+            picked = _classes_last(logp, axis)[rows, y.ravel()].reshape(y.shape)
+            losses = picked * -(1 - eps)
+            if eps:
+                losses -= logp.sum(axis=axis) * (eps / k)
+        else:
+            y = y.astype(z.dtype, copy=False)
+            if eps:
+                y = y * (1 - eps) + eps / k
+            losses = -(y * logp).sum(axis=axis)
+        ctx.axis, ctx.reduction, ctx.smoothing = axis, reduction, eps
+        ctx.loss_shape = losses.shape
+        ctx.save_for_backward(logp, y)
+        return _reduce(losses, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        logp, y = ctx.saved_tensors
+        axis, eps = ctx.axis, ctx.smoothing
+        g = _reduce_backward(g, ctx.loss_shape, ctx.reduction)
+        if g.ndim:  # one factor per example ('none'), broadcast along the class axis
+            g = np.expand_dims(g, axis)
+        dz = dy = None
+        if ctx.needs_input_grad[0]:
+            if ctx.indices:  # Ŷ − Y: subtract 1 − ε at the target class and ε/K everywhere
+                # Ŷ = softmax(z), computed with the classes last (C order: rows are views)
+                last = axis == logp.ndim - 1
+                dz = np.exp(logp if last else np.moveaxis(logp, axis, -1), order="C")
+                dz.reshape(-1, dz.shape[-1])[np.arange(y.size), y.ravel()] -= 1 - eps
+                if eps:
+                    dz -= eps / logp.shape[axis]
+                if not last:
+                    dz = np.moveaxis(dz, -1, axis)
+            else:
+                dz = np.exp(logp)
+                dz *= y.sum(axis=axis, keepdims=True)
+                dz -= y
+            dz *= g
+        if ctx.needs_input_grad[1]:  # only a float (probability) target can require grad
+            dy = logp * (g * -(1 - eps))
+        return dz, dy
+
+
+def _classes_last(a: np.ndarray, axis: int) -> np.ndarray:
+    """``a`` as a 2-D (examples, classes) array: the class axis moved last, the other axes
+    flattened in C order, as ``y.ravel()`` flattens the class indices (a view when the
+    class axis is already last)."""
+    k = a.shape[axis]
+    return (a if axis == a.ndim - 1 else np.moveaxis(a, axis, -1)).reshape(-1, k)
+
+
+class _PointwiseLoss(Function):
+    """An elementwise loss L(x, y), reduced to the cost J. Subclasses give ``loss`` (saving
+    what they need) and ``partials`` (∂L/∂x, ∂L/∂y); the chain rule through the reduction
+    (∂J/∂L = 1/m for 'mean') is shared here."""
+
+    inputs = ("x", "y")
+
+    @staticmethod
+    def forward(ctx, x, y, reduction="mean"):
+        ctx.reduction, ctx.shape = reduction, x.shape
+        return _reduce(type(ctx).loss(ctx, x, y.astype(x.dtype, copy=False)), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        g = _reduce_backward(g, ctx.shape, ctx.reduction)
+        dx, dy = type(ctx).partials(ctx, *ctx.needs_input_grad)
+        return (None if dx is None else g * dx), (None if dy is None else g * dy)
+
+    @staticmethod
+    def loss(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def partials(ctx, need_x: bool, need_y: bool) -> tuple:
+        raise NotImplementedError
+
+
+class MSELoss(_PointwiseLoss):
+    """L = (ŷ − y)²;  ∂L/∂ŷ = 2(ŷ − y), ∂L/∂y = −2(ŷ − y)."""
+
+    op, inputs, derivatives = "mse_loss", ("ŷ", "y"), ("2(ŷ − y)/m", "−2(ŷ − y)/m")
+
+    @staticmethod
+    def loss(ctx, x, y):
+        diff = x - y
+        ctx.save_for_backward(diff)
+        return diff * diff
+
+    @staticmethod
+    def partials(ctx, need_x, need_y):
+        (diff,) = ctx.saved_tensors
+        twice = 2 * diff
+        return twice, (-twice if need_y else None)
+
+
+class BinaryCrossEntropy(_PointwiseLoss):
+    """L = −[y log a + (1 − y) log(1 − a)] for probabilities a (e.g. a = σ(z)).
+
+    Both logs are floored at −100 (as PyTorch), so a = 0 or 1 gives a large finite loss,
+    never log 0. Backward ∂L/∂a = (a − y)/(a(1 − a)), with the denominator floored at 1e-12
+    (as PyTorch) so that it never divides by zero; ∂L/∂y = log(1 − a) − log a. Times
+    σ'(z) = a(1 − a) this gives the course's dZ = A − Y; computing from logits with
+    :func:`binary_cross_entropy_with_logits` is more accurate.
+    """
+
+    op, inputs = "binary_cross_entropy", ("a", "y")
+    derivatives = ("(a − y)/(a(1 − a))/m", "(log(1 − a) − log a)/m")
+
+    @staticmethod
+    def loss(ctx, a, y):
+        ctx.save_for_backward(a, y)
+        return -(y * _clamped_log(a) + (1 - y) * _clamped_log(1 - a))
+
+    @staticmethod
+    def partials(ctx, need_x, need_y):
+        a, y = ctx.saved_tensors
+        da = (a - y) / np.maximum(a * (1 - a), 1e-12) if need_x else None
+        dy = _clamped_log(1 - a) - _clamped_log(a) if need_y else None
+        return da, dy
+
+
+class BinaryCrossEntropyWithLogits(_PointwiseLoss):
+    """Sigmoid + binary cross-entropy in one node, from the logits z (a = σ(z)):
+
+        L = max(z, 0) − z·y + log(1 + e^(−|z|))      (= −[y log a + (1 − y) log(1 − a)])
+
+    is finite for every z, because e^(−|z|) ≤ 1. Backward: the course's dZ = A − Y,
+    i.e. ∂L/∂z = σ(z) − y, and ∂L/∂y = −z.
+    """
+
+    op, inputs = "binary_cross_entropy_with_logits", ("z", "y")
+    derivatives = ("(σ(z) − y)/m", "−z/m")
+
+    @staticmethod
+    def loss(ctx, z, y):
+        ctx.save_for_backward(z, y)
+        return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+
+    @staticmethod
+    def partials(ctx, need_x, need_y):
+        z, y = ctx.saved_tensors
+        dz = _stable_sigmoid(z) - y if need_x else None
+        return dz, (-z if need_y else None)
+
+
+def cross_entropy(logits: Any, target: Any, axis: int = -1, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy from the logits ``z`` (one node; backward ``(Ŷ − Y)/m``).
+
+    ``target`` (Tensor or array) is either integer class indices, of the logits' shape
+    without ``axis`` (``(m,)`` for ``(m, K)`` logits), or probabilities (one-hot or soft
+    labels) of the logits' shape. ``label_smoothing`` ε in [0, 1] mixes the target with the
+    uniform distribution exactly as PyTorch: y ← (1 − ε)·y + ε/K. Finite for any finite
+    logits (±1e4 included). A class index outside 0 … K−1 raises ``IndexError`` naming it.
+    A float target tensor that requires grad receives ∂J/∂y = −log softmax(z) (scaled).
+    """
+    z = _float_tensor(logits)
+    if z.ndim == 0:
+        raise ValueError("cross_entropy: logits must have at least one axis (the classes), "
+                         "got a 0-d tensor")
+    axis = _axis(axis, z, "cross_entropy")
+    _check_reduction(reduction, "cross_entropy")
+    if not 0 <= label_smoothing <= 1:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
+                         f"{label_smoothing}")
+    y, k = _tensor(target), z.shape[axis]
+    per_example = z.shape[:axis] + z.shape[axis + 1:]
+    if y.dtype.kind in "iu":
+        if y.shape != per_example:
+            hint = "; one-hot targets must be floats" if y.shape == z.shape else ""
+            raise ValueError(f"cross_entropy: class-index target of shape {y.shape} must have "
+                             f"the logits' shape {z.shape} without axis {axis}, i.e. "
+                             f"{per_example}{hint}")
+        # Viewed as unsigned, a negative index of b bits is at least 2^(b-1): one max()
+        # checks both ends unless there are more classes than that (then min() too).
+        labels, size = y.data, y.data.dtype.itemsize
+        if labels.size and (labels.view(f"u{size}").max() >= k or (
+                k > 1 << (8 * size - 1) and labels.min() < 0)):
+            bad = (labels < 0) | (labels >= k)
+            raise IndexError(f"cross_entropy: class index {labels[bad].flat[0]} is out of range "
+                             f"for {k} classes (valid: 0 to {k - 1})")
+    elif y.shape != z.shape:
+        hint = "; class indices must be integers" if y.shape == per_example else ""
+        raise ValueError(f"cross_entropy: probability target of shape {y.shape} must have the "
+                         f"logits' shape {z.shape}{hint}")
+    return CrossEntropy.apply(z, y, axis=axis, reduction=reduction,
+                              label_smoothing=float(label_smoothing))
+
+
+def _pointwise_loss(op: type[_PointwiseLoss], x: Any, y: Any, reduction: str,
+                    names: str) -> Tensor:
+    x, y = _float_tensor(x), _tensor(y)
+    _check_reduction(reduction, op.op)
+    _same_shape(x, y, op.op, names)
+    return op.apply(x, y, reduction=reduction)
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean squared error: J = 1/m Σ (ŷ − y)² over all elements (as PyTorch)."""
+    return _pointwise_loss(MSELoss, input, target, reduction, "input and target")
+
+
+def binary_cross_entropy(probs: Any, y: Any, reduction: str = "mean") -> Tensor:
+    """J = −1/m Σ [y log a + (1 − y) log(1 − a)] for probabilities a in [0, 1].
+
+    Clipping (as PyTorch): each log is floored at −100, so a = 0 or 1 gives a finite loss;
+    the backward (a − y)/(a(1 − a)) floors its denominator at 1e-12. Probabilities outside
+    [0, 1] raise ``ValueError``. Prefer :func:`binary_cross_entropy_with_logits`.
+    """
+    a = _float_tensor(probs)
+    if a.size and not (a.data.min() >= 0 and a.data.max() <= 1):  # NaN fails this too
+        raise ValueError(f"binary_cross_entropy: probs must lie in [0, 1], got values in "
+                         f"[{a.data.min():.4g}, {a.data.max():.4g}]; for raw scores use "
+                         "binary_cross_entropy_with_logits")
+    return _pointwise_loss(BinaryCrossEntropy, a, y, reduction, "probs and y")
+
+
+def binary_cross_entropy_with_logits(logits: Any, y: Any, reduction: str = "mean") -> Tensor:
+    """Sigmoid + binary cross-entropy from logits z, in the stable form
+    max(z, 0) − z·y + log(1 + e^(−|z|)); backward σ(z) − y (the course's dZ = A − Y)."""
+    return _pointwise_loss(BinaryCrossEntropyWithLogits, logits, y, reduction, "logits and y")

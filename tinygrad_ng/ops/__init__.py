@@ -1,0 +1,18 @@
+"""The primitive ops: one small class each, holding forward, backward and the local derivative.
+
+Conventions: ``forward(ctx, *arrays, **params)`` returns an array; ``backward(ctx, g)``
+returns one gradient per input, where ``g`` is ∂J/∂out. A gradient may keep the broadcast
+shape of the output: the engine sums it back to the input's shape. ``ctx.needs_input_grad``
+lets an op skip work for inputs that need no gradient.
+"""
+
+from .arithmetic import Add, Div, MatMul, Maximum, Minimum, Mul, Pow, Sub, Where
+from .elementwise import Abs, Cast, Clip, Exp, Log, Neg, Sqrt, Square
+from .reductions import LogSumExp, Max, Mean, Min, Sum, Var
+from .shape import BroadcastTo, Concatenate, Index, Reshape, Stack, Transpose
+
+__all__ = [
+    "Abs", "Add", "BroadcastTo", "Cast", "Clip", "Concatenate", "Div", "Exp", "Index", "Log",
+    "LogSumExp", "MatMul", "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow",
+    "Reshape", "Sqrt", "Square", "Stack", "Sub", "Sum", "Transpose", "Var", "Where",
+]

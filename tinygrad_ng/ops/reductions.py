@@ -1,0 +1,117 @@
+"""Reductions over axes: sum, mean, var, max/min, log-sum-exp."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+def _expand(g: np.ndarray, axis, keepdims: bool) -> np.ndarray:
+    """Re-insert reduced axes into ``g`` so it broadcasts against the input."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return g
+
+
+def _squeeze(out: np.ndarray, axis) -> np.ndarray:
+    """Drop the reduced axes of a keepdims result."""
+    return out.reshape(()) if axis is None else np.squeeze(out, axis=axis)
+
+
+class Sum(Function):
+    op, derivatives = "sum", ("1",)
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return np.broadcast_to(_expand(g, ctx.axis, ctx.keepdims), ctx.shape)
+
+
+class Mean(Function):
+    op, derivatives = "mean", ("1/n",)
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        out = x.mean(axis=axis, keepdims=keepdims)
+        ctx.n = x.size // max(np.size(out), 1) if x.size else 0
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        g = _expand(g, ctx.axis, ctx.keepdims) / max(ctx.n, 1)
+        return np.broadcast_to(g, ctx.shape)
+
+
+class Var(Function):
+    op, derivatives = "var", ("2(x − μ)/(n − ddof)",)
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False, ddof=0):
+        n = x.size if axis is None else int(np.prod([x.shape[a] for a in axis]))
+        if n - ddof <= 0:
+            raise ValueError(f"var: {n} elements with ddof={ddof}; need more than ddof")
+        centred = x - x.mean(axis=axis, keepdims=True)
+        ctx.axis, ctx.keepdims, ctx.scale = axis, keepdims, 2.0 / (n - ddof)
+        ctx.save_for_backward(centred)
+        return np.square(centred).sum(axis=axis, keepdims=keepdims) / (n - ddof)
+
+    @staticmethod
+    def backward(ctx, g):
+        (centred,) = ctx.saved_tensors
+        return _expand(g, ctx.axis, ctx.keepdims) * (ctx.scale * centred)
+
+
+class _Extreme(Function):
+    """max/min over axes: the gradient is split evenly among tied extremes."""
+
+    reduce = staticmethod(np.max)
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        out = type(ctx).reduce(x, axis=axis, keepdims=True)  # NumPy refuses empty axes
+        ctx.axis, ctx.keepdims = axis, keepdims
+        ctx.save_for_backward(x, out)
+        return out if keepdims else _squeeze(out, axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        hits = x == out
+        share = hits / hits.sum(axis=ctx.axis, keepdims=True)
+        return share * g.reshape(out.shape)
+
+
+class Max(_Extreme):
+    op, derivatives, reduce = "max", ("[x = max]/#ties",), staticmethod(np.max)
+
+
+class Min(_Extreme):
+    op, derivatives, reduce = "min", ("[x = min]/#ties",), staticmethod(np.min)
+
+
+class LogSumExp(Function):
+    op, derivatives = "logsumexp", ("softmax(x)",)
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)  # -inf for an empty axis
+        m = np.where(np.isfinite(m), m, 0)
+        e = np.exp(x - m)
+        s = e.sum(axis=axis, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):  # all −inf: log 0 = −inf
+            out = np.log(s) + m
+            softmax = e / s
+        ctx.axis, ctx.keepdims = axis, keepdims
+        ctx.save_for_backward(softmax)
+        return out if keepdims else _squeeze(out, axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        (softmax,) = ctx.saved_tensors
+        return _expand(g, ctx.axis, ctx.keepdims) * softmax

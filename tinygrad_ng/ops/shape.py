@@ -1,0 +1,108 @@
+"""Shape ops: reshape, transpose, broadcast, indexing, concatenate, stack."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+
+
+class Reshape(Function):
+    op, derivatives = "reshape", ("1 (reshaped)",)
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} "
+                             f"elements) into {tuple(shape)}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.shape)
+
+
+class Transpose(Function):
+    op, derivatives = "transpose", ("1 (permuted)",)
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return x.transpose(axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.transpose(np.argsort(ctx.axes))
+
+
+class BroadcastTo(Function):
+    op, derivatives = "broadcast_to", ("1 (summed back)",)
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g  # the engine sums over the broadcast axes
+
+
+def _is_basic(index) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer))
+               for i in items)
+
+
+class Index(Function):
+    """``x[index]``: basic slicing, integer arrays and boolean masks; repeated indices
+    accumulate their gradients."""
+
+    op, derivatives = "getitem", ("1 at the selected positions",)
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.dtype, ctx.index = x.shape, x.dtype, index
+        try:
+            return x[index]
+        except IndexError as e:
+            raise IndexError(f"getitem: index {index!r} on a tensor of shape {x.shape}: "
+                             f"{e}") from None
+
+    @staticmethod
+    def backward(ctx, g):
+        full = np.zeros(ctx.shape, dtype=g.dtype)
+        if _is_basic(ctx.index):
+            full[ctx.index] = g
+        else:
+            np.add.at(full, ctx.index, g)
+        return full
+
+
+class Concatenate(Function):
+    op, derivatives = "concatenate", ("1 (its slice)",)
+
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        ctx.axis = axis
+        ctx.splits = np.cumsum([a.shape[axis] if a.ndim else 1 for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(np.split(g, ctx.splits, axis=ctx.axis))
+
+
+class Stack(Function):
+    op, derivatives = "stack", ("1 (its slice)",)
+
+    @staticmethod
+    def forward(ctx, *arrays, axis=0):
+        out = np.stack(arrays, axis=axis)
+        ctx.axis = axis % out.ndim
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return tuple(np.moveaxis(g, ctx.axis, 0))
