@@ -6,11 +6,19 @@
     J.backward()               # a.grad = 3, b.grad = 6, c.grad = 9
 """
 
-from . import data, functional, tune, utils  # tg.data.DataLoader, tg.tune, ...: one import away
+from . import (  # tg.data.DataLoader, tg.tune, ...: one import away
+    autograd,
+    data,
+    functional,
+    tune,
+    utils,
+    xp,
+)
 from .autograd import (
     AnomalyError,
     detect_anomaly,
     enable_grad,
+    grad,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
@@ -21,7 +29,6 @@ from .gradcheck import (
     GradcheckError,
     GradientCheckReport,
     check_model_gradients,
-    grad,
     gradcheck,
     numerical_grad,
 )
@@ -47,5 +54,5 @@ __all__ = [
     "check_model_gradients", "concatenate", "detect_anomaly", "enable_grad", "eye", "full",
     "get_default_dtype", "grad", "gradcheck", "is_grad_enabled", "manual_seed", "no_grad",
     "numerical_grad", "ones", "rand", "randn", "set_default_dtype", "set_grad_enabled",
-    "stack", "where", "zeros", "data", "functional", "tune", "utils",
+    "stack", "where", "zeros", "autograd", "data", "functional", "tune", "utils", "xp",
 ]

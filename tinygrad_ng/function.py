@@ -45,6 +45,14 @@ class Function:
     inputs: tuple[str, ...] = ("x",)
     #: Name of the output where a formula uses it (sigmoid's ``a(1 − a)``: ``"a"``).
     output: str | None = None
+    #: True when ``backward`` is written with operators and :mod:`tinygrad_ng.xp`, so it
+    #: also runs on Tensors and ``tg.grad(..., create_graph=True)`` can differentiate it
+    #: again. Left False (a user op over plain NumPy), the gradients it returns under
+    #: ``create_graph=True`` raise when differentiated a second time, never a silent zero.
+    #: An op may instead define ``composed(*tensors, **kwargs)``, the same function from
+    #: differentiable Tensor ops, which the engine then differentiates.
+    twice_differentiable: bool = False
+    composed: Any = None
 
     #: ``file:line: code`` of the user code that created the node (set in anomaly mode).
     source: str | None = None
@@ -74,12 +82,19 @@ class Function:
 
     @property
     def saved_tensors(self) -> tuple:
+        """What ``forward`` saved: arrays, or under ``create_graph=True`` the graph's
+        Tensors for the saved inputs and output (constants for anything else)."""
         saved = self.saved
         if saved is autograd.FREED:
             raise RuntimeError(
                 f"{self.op_name}: saved arrays were freed by an earlier backward(); pass "
                 "retain_graph=True to the first backward() to backpropagate twice")
-        return saved if saved is not None else ()
+        if saved is None:
+            return ()
+        node = state.node  # set only while the engine runs this node's backward on Tensors
+        if node is not None and node._ctx is self:
+            return tuple(_as_graph_tensor(a, self, node) for a in saved)
+        return saved
 
     @property
     def freed(self) -> bool:
@@ -155,12 +170,59 @@ class Function:
         return result
 
 
+class Identity(Function):
+    """y = x as its own node (the engine's boundary around a composed op's inputs)."""
+
+    op, derivatives, twice_differentiable = "identity", ("1",), True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class _OnceDifferentiable(Function):
+    """The gradient an op with a NumPy-only backward gave under ``create_graph=True``:
+    its value is right, and differentiating through it raises (PyTorch's
+    ``once_differentiable``), so a second derivative is never silently zero."""
+
+    op = "once_differentiable"
+
+    @staticmethod
+    def forward(ctx, *arrays, value, op):
+        ctx.source_op = op
+        return value
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError(
+            f"{ctx.source_op}: its backward runs on NumPy arrays only, so it cannot be "
+            "differentiated twice. Write backward with operators and tinygrad_ng.xp and set "
+            "twice_differentiable = True on the Function, or give it a composed() form")
+
+
 #: The shared needs_input_grad tuples: a million-node graph then holds no million small
 #: tuples, and the garbage collector has fewer objects to walk.
 _ONE = ((False,), (True,))
 _TWO = (((False, False), (False, True)), ((True, False), (True, True)))
 _needs: dict[tuple, tuple] = {}  # the same for ops with more inputs
 _new = object.__new__  # (faster than looking up object.__new__ on every call)
+
+
+def _as_graph_tensor(a: Any, ctx: Function, node: Tensor) -> Any:
+    """The Tensor of the graph that holds the saved array ``a``: an input or the output
+    ``node`` (so second derivatives flow through it); a constant for anything else."""
+    if a is None or isinstance(a, Tensor):
+        return a
+    if a is node.data:
+        return node
+    for p in ctx.parents:
+        if isinstance(p, Tensor) and p.data is a:
+            return p
+    return Tensor(a) if isinstance(a, np.ndarray) else a
 
 
 def _as_input_dtype(out: Any, arrays: Any) -> np.ndarray:

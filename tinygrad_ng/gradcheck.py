@@ -15,35 +15,9 @@ from typing import Any
 import numpy as np
 
 from . import autograd, random
+from .autograd import grad
 from .dtypes import default_dtype
 from .tensor import Tensor
-
-
-def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
-         grad_outputs: Any = None, retain_graph: bool = False,
-         allow_unused: bool = False) -> list[np.ndarray | None]:
-    """d(outputs)/d(inputs) as a list of arrays, leaving every ``.grad`` untouched.
-
-    ``grad_outputs`` (one per output) defaults to 1 for one-element outputs. An input the
-    outputs do not depend on raises, unless ``allow_unused=True`` (then its entry is None).
-    """
-    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
-        grad_outputs = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
-    if len(grad_outputs) != len(outs):
-        raise ValueError(f"grad: {len(outs)} outputs but {len(grad_outputs)} grad_outputs")
-    for o in outs:
-        if not o.requires_grad:
-            raise RuntimeError("grad: an output does not require grad (no input of it "
-                               "requires grad, or it was computed under no_grad())")
-    seeds = [o._seed(g, "grad") for o, g in zip(outs, grad_outputs)]
-    result = autograd.backprop(outs, seeds, retain_graph, targets=ins)
-    for i, r in enumerate(result):
-        if r is None and not allow_unused:
-            raise RuntimeError(f"grad: input {i} (shape {ins[i].shape}) was not used to compute "
-                               "the outputs; pass allow_unused=True to get None for it")
-    return result
 
 
 def _as_f64(inputs: Sequence[Any]) -> list[Any]:

@@ -215,14 +215,22 @@ class Tensor:
         self.grad = None
 
     def backward(self, grad: Any = None, retain_graph: bool = False,
-                 retain_grads: bool = False) -> None:
+                 retain_grads: bool = False, create_graph: bool = False) -> None:
         """Reverse mode from this tensor: accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
         ``grad`` is the gradient of the final objective with respect to this tensor; it
         defaults to 1 for a one-element tensor. Without ``retain_graph`` the saved arrays of
         the graph are freed, and a second backward through it raises. ``retain_grads=True``
         keeps ``.grad`` on every intermediate tensor too (handy for drawing the graph).
+
+        ``.grad`` is a NumPy array, so it cannot carry a graph: for higher-order gradients
+        use ``tg.grad(outputs, inputs, create_graph=True)``, which returns Tensors.
         """
+        if create_graph:
+            raise RuntimeError(
+                "backward(create_graph=True): .grad is a NumPy array and cannot carry a graph; "
+                "use tg.grad(loss, [params...], create_graph=True), which returns Tensors "
+                "that can be differentiated again")
         if not self.requires_grad:
             raise RuntimeError(
                 "backward: this tensor does not require grad: it was not computed from any "

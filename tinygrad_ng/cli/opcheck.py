@@ -134,6 +134,8 @@ def _shape_ops(rng: Rng) -> dict[str, list[Case]]:
         "getitem": [Case(lambda t: t[1, :, 1:3], (x,)),
                     Case(lambda t: t[np.array([0, 1, 1])], (x,)),  # a repeated index
                     Case(lambda t: t[x > 0], (x,))],
+        "scatter": [Case(lambda t: ops.Scatter.apply(t, shape=(4, 3), index=np.array([0, 2, 2])),
+                         (_u(rng, (3, 3)),))],  # a repeated index adds
         "concatenate": [Case(lambda a, b: concatenate([a, b], axis=1),
                              (_u(rng, (2, 3)), _u(rng, (2, 2))))],
         "stack": [Case(lambda a, b: stack([a, b], axis=1), (_u(rng, (2, 3)), _u(rng, (2, 3))))],

@@ -9,10 +9,10 @@ lets an op skip work for inputs that need no gradient.
 from .arithmetic import Add, Div, MatMul, Maximum, Minimum, Mul, Pow, Sub, Where
 from .elementwise import Abs, Cast, Clip, Exp, Log, Neg, Sqrt, Square
 from .reductions import LogSumExp, Max, Mean, Min, Sum, Var
-from .shape import BroadcastTo, Concatenate, Index, Reshape, Stack, Transpose
+from .shape import BroadcastTo, Concatenate, Index, Reshape, Scatter, Stack, Transpose
 
 __all__ = [
     "Abs", "Add", "BroadcastTo", "Cast", "Clip", "Concatenate", "Div", "Exp", "Index", "Log",
     "LogSumExp", "MatMul", "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow",
-    "Reshape", "Sqrt", "Square", "Stack", "Sub", "Sum", "Transpose", "Var", "Where",
+    "Reshape", "Scatter", "Sqrt", "Square", "Stack", "Sub", "Sum", "Transpose", "Var", "Where",
 ]

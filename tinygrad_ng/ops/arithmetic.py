@@ -9,6 +9,7 @@ from ..function import Function
 
 class Add(Function):
     op, inputs, derivatives = "add", ("a", "b"), ("1", "1")
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -21,6 +22,7 @@ class Add(Function):
 
 class Sub(Function):
     op, inputs, derivatives = "sub", ("a", "b"), ("1", "-1")
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -33,6 +35,7 @@ class Sub(Function):
 
 class Mul(Function):
     op, inputs, derivatives = "mul", ("a", "b"), ("b", "a")
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -48,6 +51,7 @@ class Mul(Function):
 
 class Div(Function):
     op, inputs, derivatives = "div", ("a", "b"), ("1/b", "-a/b²")
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, a, b):

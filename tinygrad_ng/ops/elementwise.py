@@ -9,6 +9,7 @@ from ..function import Function
 
 class Neg(Function):
     op, derivatives = "neg", ("-1",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x):
@@ -21,6 +22,7 @@ class Neg(Function):
 
 class Exp(Function):
     op, derivatives = "exp", ("exp(x)",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x):
@@ -36,6 +38,7 @@ class Exp(Function):
 
 class Log(Function):
     op, derivatives = "log", ("1/x",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x):
@@ -81,6 +84,7 @@ class Abs(Function):
 
 class Square(Function):
     op, derivatives = "square", ("2x",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import xp
 from ..function import Function
 
 
 def _expand(g: np.ndarray, axis, keepdims: bool) -> np.ndarray:
     """Re-insert reduced axes into ``g`` so it broadcasts against the input."""
     if axis is not None and not keepdims:
-        g = np.expand_dims(g, axis)
+        g = xp.expand_dims(g, axis)
     return g
 
 
@@ -21,6 +22,7 @@ def _squeeze(out: np.ndarray, axis) -> np.ndarray:
 
 class Sum(Function):
     op, derivatives = "sum", ("1",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -29,11 +31,12 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return np.broadcast_to(_expand(g, ctx.axis, ctx.keepdims), ctx.shape)
+        return xp.broadcast_to(_expand(g, ctx.axis, ctx.keepdims), ctx.shape)
 
 
 class Mean(Function):
     op, derivatives = "mean", ("1/n",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -45,7 +48,7 @@ class Mean(Function):
     @staticmethod
     def backward(ctx, g):
         g = _expand(g, ctx.axis, ctx.keepdims) / max(ctx.n, 1)
-        return np.broadcast_to(g, ctx.shape)
+        return xp.broadcast_to(g, ctx.shape)
 
 
 class Var(Function):

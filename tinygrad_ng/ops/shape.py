@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import xp
 from ..function import Function
 
 
 class Reshape(Function):
     op, derivatives = "reshape", ("1 (reshaped)",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -26,6 +28,7 @@ class Reshape(Function):
 
 class Transpose(Function):
     op, derivatives = "transpose", ("1 (permuted)",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, axes):
@@ -34,11 +37,12 @@ class Transpose(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g.transpose(np.argsort(ctx.axes))
+        return g.transpose(tuple(np.argsort(ctx.axes)))
 
 
 class BroadcastTo(Function):
     op, derivatives = "broadcast_to", ("1 (summed back)",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, shape):
@@ -55,11 +59,21 @@ def _is_basic(index) -> bool:
                for i in items)
 
 
+def _scatter_array(g: np.ndarray, shape: tuple, index) -> np.ndarray:
+    full = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        full[index] = g
+    else:
+        np.add.at(full, index, g)
+    return full
+
+
 class Index(Function):
     """``x[index]``: basic slicing, integer arrays and boolean masks; repeated indices
     accumulate their gradients."""
 
     op, derivatives = "getitem", ("1 at the selected positions",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, index):
@@ -72,12 +86,24 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, g):
-        full = np.zeros(ctx.shape, dtype=g.dtype)
-        if _is_basic(ctx.index):
-            full[ctx.index] = g
-        else:
-            np.add.at(full, ctx.index, g)
-        return full
+        return xp.scatter(ctx.shape, ctx.index, g)
+
+
+class Scatter(Function):
+    """Zeros of ``shape`` with ``g`` added at ``index``: the adjoint of ``x[index]``, so
+    the backward of indexing is itself differentiable."""
+
+    op, derivatives = "scatter", ("1 at the index",)
+    twice_differentiable = True
+
+    @staticmethod
+    def forward(ctx, g, shape, index):
+        ctx.index = index
+        return _scatter_array(g, shape, index)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[ctx.index]
 
 
 class Concatenate(Function):

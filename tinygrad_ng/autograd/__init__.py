@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from .tensor import Tensor
+    from ..tensor import Tensor
 
 
 class _State(threading.local):
@@ -28,6 +28,7 @@ class _State(threading.local):
 
     grad = True
     anomaly = False
+    node = None  # the tensor whose backward runs on Tensors now (create_graph=True)
 
 
 state = _State()
@@ -139,8 +140,8 @@ def user_source_line() -> str:
     import sys
     import traceback
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    pkg_roots = {here, os.path.join(os.path.dirname(here), "nn"),
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    pkg_roots = {here, os.path.join(here, "autograd"), os.path.join(os.path.dirname(here), "nn"),
                  os.path.join(os.path.dirname(here), "optim"),
                  os.path.join(os.path.dirname(here), "viz")}
     frame = sys._getframe(1)
@@ -226,8 +227,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad
 
 
-def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
-             retain_grads: bool = False, targets: list[Tensor] | None = None) -> list | None:
+def backprop(roots: list[Tensor], grads: list, retain_graph: bool, retain_grads: bool = False,
+             targets: list[Tensor] | None = None, create_graph: bool = False) -> list | None:
     """Send ``grads`` back from ``roots`` through the graph.
 
     Order: every node carries the sequence number of its creation, and a node's inputs were
@@ -237,12 +238,20 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
 
     With ``targets`` None, gradients accumulate into the ``.grad`` of leaves (and of
     non-leaves that retain it); otherwise nothing's ``.grad`` is touched and the gradients
-    of ``targets`` are returned (``None`` for a target the roots do not depend on).
+    of ``targets`` are returned (``None`` for a target the roots do not depend on). When
+    every target is a non-leaf, nothing created before the earliest one is visited.
+
+    With ``create_graph`` (targets only) the gradients are Tensors and every backward rule
+    runs on Tensors, recording the graph of the backward pass itself.
     """
     pending: dict = {}   # non-leaf node -> gradient summed so far
     owned: set[int] = set()  # ids of pending sums allocated here (safe to add into in place)
     handed: set[int] = set()  # ids of arrays given to some .grad in this pass
     capture = None if targets is None else {id(t): None for t in targets}
+    stop = -1  # nodes numbered below this cannot lead to a target
+    if targets and all(t._ctx is not None for t in targets):
+        stop = min(t._ctx.seq for t in targets)
+    graph = create_graph
     heap: list = []
     anomaly = state.anomaly
 
@@ -257,15 +266,20 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
         for parent, needed, g in zip(parents, needs, parent_grads):
             if needed and g is not None:
                 data = parent.data
-                if type(g) is not ndarray or g.shape != data.shape or (
+                if graph:
+                    g = _conform_tensor(g, parent, ctx)
+                elif type(g) is not ndarray or g.shape != data.shape or (
                         g.dtype is not data.dtype and g.dtype != data.dtype):
                     g = _conform(g, data, ctx)
                 if anomaly and ctx is not None:  # (ctx None: the roots' seeds)
-                    check_finite(g, ctx.op_name, "backward", ctx.source)
+                    check_finite(g.data if graph else g, ctx.op_name, "backward", ctx.source)
                 pctx = parent._ctx
                 sums = leaves if pctx is None else pending  # leaves: stored at the end
                 if parent in sums:  # a second path to it: add
-                    _accumulate(sums, owned, parent, g)
+                    if graph:  # (a Tensor sum, recorded; never updated in place)
+                        sums[parent] = sums[parent] + g
+                    else:
+                        _accumulate(sums, owned, parent, g)
                 else:
                     sums[parent] = g
                     if pctx is not None:
@@ -273,6 +287,8 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
         if not heap:
             break
         node = heappop(heap)[1]
+        if node._ctx.seq < stop:  # every target has its gradient
+            break
         grad = pending.pop(node)
         if owned:
             owned.discard(id(grad))
@@ -288,8 +304,9 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
                 "earlier backward(); pass retain_graph=True to the first backward() to "
                 "backpropagate through the same graph twice")
         if anomaly:
-            check_finite(grad, ctx.op_name, "backward (incoming gradient)", ctx.source)
-        parent_grads = ctx.backward(ctx, grad)
+            check_finite(grad.data if graph else grad, ctx.op_name,
+                         "backward (incoming gradient)", ctx.source)
+        parent_grads = _backward_on_tensors(ctx, node, grad) if graph else ctx.backward(ctx, grad)
         if type(parent_grads) is not tuple:
             parent_grads = (tuple(parent_grads) if type(parent_grads) is list
                             else (parent_grads,))
@@ -309,9 +326,62 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
     return None
 
 
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> list:
+    """d(outputs)/d(inputs), leaving every ``.grad`` untouched (PyTorch's ``torch.autograd.grad``).
+
+    ``grad_outputs`` (one per output: the gradient of the final objective with respect to
+    it) defaults to 1 for one-element outputs. Returns one entry per input: a NumPy array,
+    or with ``create_graph=True`` a Tensor that carries the graph of the backward pass, so
+    it can be differentiated again, to any order (``retain_graph`` then defaults to True).
+    An input the outputs do not depend on raises, unless ``allow_unused=True`` (then its
+    entry is None).
+    """
+    from ..tensor import Tensor
+
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: input {i} is a {type(t).__name__}, not a Tensor")
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
+    if len(grad_outputs) != len(outs):
+        raise ValueError(f"grad: {len(outs)} outputs but {len(grad_outputs)} grad_outputs")
+    for o in outs:
+        if not o.requires_grad:
+            raise RuntimeError("grad: an output does not require grad (no input of it "
+                               "requires grad, or it was computed under no_grad())")
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds: list = []
+    for o, g in zip(outs, grad_outputs):
+        if create_graph and isinstance(g, Tensor) and g.requires_grad:
+            if g.shape != o.shape:
+                raise ValueError(f"grad: grad_outputs has shape {g.shape} but the output "
+                                 f"has shape {o.shape}")
+            seeds.append(g)  # its graph is kept: the result is differentiable in it too
+        else:
+            seed = o._seed(g, "grad")
+            seeds.append(Tensor(seed) if create_graph else seed)
+    prev = state.grad
+    state.grad = prev or create_graph  # (create_graph records the backward pass even in no_grad)
+    try:
+        result = backprop(outs, seeds, retain_graph, targets=ins, create_graph=create_graph)
+    finally:
+        state.grad = prev
+    for i, r in enumerate(result):
+        if r is None and not allow_unused:
+            name = f" {ins[i].name!r}" if ins[i].name else ""
+            raise RuntimeError(f"grad: input {i}{name} (shape {ins[i].shape}) was not used to "
+                               "compute the outputs; pass allow_unused=True to get None for it")
+    return result
+
+
 def _spread(ctx, grads: tuple) -> tuple:
     """Accept one gradient per *tensor* input from a user op with non-tensor arguments."""
-    from .tensor import Tensor
+    from ..tensor import Tensor
 
     tensor_slots = [i for i, p in enumerate(ctx.parents) if isinstance(p, Tensor)]
     if len(grads) != len(tensor_slots):
@@ -336,6 +406,73 @@ def _conform(g, data: np.ndarray, ctx) -> np.ndarray:
     if g.dtype != data.dtype:
         g = g.astype(data.dtype)
     return g
+
+
+def _conform_tensor(g, parent: Tensor, ctx) -> Tensor:
+    """:func:`_conform` for a gradient that is a Tensor (``create_graph=True``): an array
+    becomes a constant, the broadcast sum and the cast are recorded."""
+    from .. import xp
+    from ..tensor import Tensor
+
+    if not isinstance(g, Tensor):
+        g = Tensor(np.asarray(g))
+    if g.shape != parent.shape:
+        g = xp.sum_to(g, parent.shape)
+        if g.shape != parent.shape:
+            op = "backward()" if ctx is None else f"{ctx.op_name}.backward"
+            raise RuntimeError(f"{op} returned a gradient of shape {g.shape} "
+                               f"for an input of shape {parent.shape}")
+    if g.dtype != parent.dtype:
+        g = g.astype(parent.dtype)
+    return g
+
+
+def _backward_on_tensors(ctx, node: Tensor, g: Tensor):
+    """Run ``ctx``'s backward on Tensors, recording it (``create_graph=True``)."""
+    cls = type(ctx)
+    if cls.composed is not None:
+        return _composed_backward(ctx, g)
+    if not cls.twice_differentiable:
+        return _once_differentiable(ctx, g)
+    prev, state.node = state.node, node  # saved_tensors now hands out the graph's tensors
+    try:
+        return cls.backward(ctx, g)
+    finally:
+        state.node = prev
+
+
+def _composed_backward(ctx, g: Tensor) -> tuple:
+    """Differentiate the op's ``composed`` form (the same function from primitive ops) at
+    its inputs. The inputs enter through fresh identity nodes, so the backward pass stops
+    there instead of walking the whole graph before them."""
+    from ..function import Identity
+    from ..tensor import Tensor
+
+    parents = list(ctx.parents)
+    wanted = [i for i, (p, need) in enumerate(zip(parents, ctx.needs_input_grad))
+              if need and isinstance(p, Tensor)]
+    for i in wanted:
+        parents[i] = Identity.apply(parents[i])
+    out = type(ctx).composed(*parents, **ctx.kwargs)
+    grads = backprop([out], [g], True, targets=[parents[i] for i in wanted], create_graph=True)
+    full: list = [None] * len(parents)
+    for i, r in zip(wanted, grads):
+        full[i] = r
+    return tuple(full)
+
+
+def _once_differentiable(ctx, g: Tensor) -> tuple:
+    """Run a NumPy-only backward on arrays; its gradients raise if differentiated again."""
+    from ..function import _OnceDifferentiable
+    from ..tensor import Tensor
+
+    grads = type(ctx).backward(ctx, g.data)
+    if type(grads) is not tuple:
+        grads = tuple(grads) if type(grads) is list else (grads,)
+    sources = [g, *(p for p in ctx.parents if isinstance(p, Tensor))]
+    return tuple(None if r is None else
+                 _OnceDifferentiable.apply(*sources, value=np.asarray(r), op=ctx.op_name)
+                 for r in grads)
 
 
 def _accumulate(pending: dict, owned: set[int], node, g: np.ndarray) -> None:
