@@ -436,3 +436,30 @@ def test_bad_seeds_are_rejected_and_change_nothing(seed, legacy, error, match):
     assert not tg.random.is_legacy()
     np.testing.assert_array_equal(tg.rand(2, dtype=np.float64).data,
                                   np.random.default_rng(4).random(2))
+
+
+@pytest.mark.parametrize("name, make, expected", [
+    ("gd", lambda p: optim.SGD(p, lr=0.0007), 0.702405),
+    ("momentum", lambda p: optim.Momentum(p, lr=0.0007, beta=0.9), 0.702413),
+    ("adam", lambda p: optim.Adam(p, lr=0.0007), 0.702166),
+])
+def test_optimisation_lesson_first_epoch_costs(float64, name, make, expected):
+    """The course's optimisation model on its moons (seed 3), He initialisation (seed 3),
+    mini-batches of 64 with seed 10 + 1 per epoch: "Cost after epoch 0" is 0.702405 (gd),
+    0.702413 (momentum) and 0.702166 (adam), the mean loss over the epoch's mini-batches."""
+    pytest.importorskip("sklearn")
+    tg.manual_seed(0, legacy=True)
+    X, y = make_moons(300, noise=0.2, seed=3)
+    tg.manual_seed(3, legacy=True)
+    model = nn.Sequential(nn.Linear(2, 5, init="he_normal"), nn.ReLU(),
+                          nn.Linear(5, 2, init="he_normal"), nn.ReLU(),
+                          nn.Linear(2, 1, init="he_normal"))
+    opt = make(model.parameters())
+    total = 0.0
+    for xb, yb in DataLoader(X, y.reshape(-1, 1).astype(np.float64), batch_size=64, seed=11):
+        opt.zero_grad()
+        cost = F.binary_cross_entropy_with_logits(model(xb), yb)
+        cost.backward()
+        opt.step()
+        total += cost.item() * len(xb)
+    assert round(total / len(X), 6) == expected
