@@ -463,3 +463,28 @@ def test_optimisation_lesson_first_epoch_costs(float64, name, make, expected):
         opt.step()
         total += cost.item() * len(xb)
     assert round(total / len(X), 6) == expected
+
+
+def test_initialisation_lesson_he_costs(float64):
+    """The course's initialisation model on its circles (np.random.seed(1), make_circles(
+    300, noise=.05)), initialize_parameters_he([2, 10, 5, 1]) (seed 3), gradient descent
+    with α = 0.01: it prints cost 0.8830537463419761 at iteration 0 and 0.6879825919728063
+    at iteration 1000."""
+    pytest.importorskip("sklearn")
+    tg.manual_seed(0, legacy=True)
+    X, y = make_circles(300, noise=0.05, factor=0.8, seed=1)
+    Xt, Yt = tg.Tensor(X), tg.Tensor(y.reshape(-1, 1).astype(np.float64))
+    tg.manual_seed(3, legacy=True)
+    model = nn.Sequential(nn.Linear(2, 10, init="he_normal"), nn.ReLU(),
+                          nn.Linear(10, 5, init="he_normal"), nn.ReLU(),
+                          nn.Linear(5, 1, init="he_normal"))
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    costs = []
+    for _ in range(1001):
+        opt.zero_grad()
+        cost = F.binary_cross_entropy_with_logits(model(Xt), Yt)
+        cost.backward()
+        opt.step()
+        costs.append(cost.item())
+    np.testing.assert_allclose([costs[0], costs[1000]], [0.8830537463419761,
+                                                         0.6879825919728063], rtol=1e-12)
