@@ -74,6 +74,20 @@ def linear_net(layer_dims, init):
             for l in range(1, len(layer_dims))]
 
 
+def gradient_descent_costs(model, X, y, lr, iterations):
+    """The course's full-batch training loop: the cost at iterations 0 … ``iterations``."""
+    Xt, Yt = tg.Tensor(X), tg.Tensor(y.reshape(-1, 1).astype(np.float64))
+    opt = optim.SGD(model.parameters(), lr=lr)
+    costs = []
+    for _ in range(iterations + 1):
+        opt.zero_grad()
+        cost = F.binary_cross_entropy_with_logits(model(Xt), Yt)
+        cost.backward()
+        opt.step()
+        costs.append(cost.item())
+    return costs
+
+
 def assert_weights(layers, expected):
     for layer, W in zip(layers, expected, strict=True):
         np.testing.assert_array_equal(layer.weight.data, W)
@@ -293,18 +307,10 @@ def test_planar_lesson_reproduces_the_courses_costs(float64):
     iteration 1000."""
     tg.manual_seed(0, legacy=True)
     X, y = make_flower(400, seed=1)
-    Xt, Yt = tg.Tensor(X), tg.Tensor(y.reshape(-1, 1).astype(np.float64))
     tg.manual_seed(2, legacy=True)
     model = nn.Sequential(nn.Linear(2, 4, init="normal"), nn.Tanh(),
                           nn.Linear(4, 1, init="normal"))
-    opt = optim.SGD(model.parameters(), lr=1.2)
-    costs = []
-    for _ in range(1001):
-        opt.zero_grad()
-        cost = F.binary_cross_entropy_with_logits(model(Xt), Yt)
-        cost.backward()
-        opt.step()
-        costs.append(cost.item())
+    costs = gradient_descent_costs(model, X, y, lr=1.2, iterations=1000)
     assert round(costs[0], 6) == 0.693048
     assert round(costs[1000], 6) == 0.288083
 
@@ -473,18 +479,10 @@ def test_initialisation_lesson_he_costs(float64):
     pytest.importorskip("sklearn")
     tg.manual_seed(0, legacy=True)
     X, y = make_circles(300, noise=0.05, factor=0.8, seed=1)
-    Xt, Yt = tg.Tensor(X), tg.Tensor(y.reshape(-1, 1).astype(np.float64))
     tg.manual_seed(3, legacy=True)
     model = nn.Sequential(nn.Linear(2, 10, init="he_normal"), nn.ReLU(),
                           nn.Linear(10, 5, init="he_normal"), nn.ReLU(),
                           nn.Linear(5, 1, init="he_normal"))
-    opt = optim.SGD(model.parameters(), lr=0.01)
-    costs = []
-    for _ in range(1001):
-        opt.zero_grad()
-        cost = F.binary_cross_entropy_with_logits(model(Xt), Yt)
-        cost.backward()
-        opt.step()
-        costs.append(cost.item())
+    costs = gradient_descent_costs(model, X, y, lr=0.01, iterations=1000)
     np.testing.assert_allclose([costs[0], costs[1000]], [0.8830537463419761,
                                                          0.6879825919728063], rtol=1e-12)

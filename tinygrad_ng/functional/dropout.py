@@ -55,7 +55,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     if not training or p == 0:
         return x
     keep_prob = 1 - p
-    if random.is_legacy():
+    if random.is_legacy():  # the course's np.random.rand(*A.shape) < keep_prob, A = x.T
         mask = random.source().random(x.shape[::-1]).T < keep_prob
     else:
         mask = random.generator().random(x.shape) < keep_prob
