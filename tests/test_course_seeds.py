@@ -486,3 +486,13 @@ def test_initialisation_lesson_he_costs(float64):
     costs = gradient_descent_costs(model, X, y, lr=0.01, iterations=1000)
     np.testing.assert_allclose([costs[0], costs[1000]], [0.8830537463419761,
                                                          0.6879825919728063], rtol=1e-12)
+
+
+def test_seeds_numpy_cannot_take_are_rejected_in_legacy_mode():
+    tg.manual_seed(0, legacy=True)
+    with pytest.raises(ValueError, match=r"legacy mode .* \[0, 2\*\*32\), got 4294967296"):
+        make_flower(10, seed=2**32)
+    loader = DataLoader(np.zeros((4, 1)), np.zeros(4), batch_size=2, seed=2**32 - 1)
+    next(iter(loader))  # epoch 0 seeds 2**32 - 1; epoch 1 would need 2**32
+    with pytest.raises(ValueError, match=r"legacy mode .*got 4294967296"):
+        next(iter(loader))

@@ -85,7 +85,11 @@ def source(seed: int | None = None) -> np.random.Generator | np.random.RandomSta
     if not mode.legacy:
         return mode.generator if seed is None else np.random.default_rng(seed)
     if seed is not None:
-        np.random.seed(seed)
+        try:
+            np.random.seed(seed)
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"legacy mode seeds NumPy's global generator, whose seed must be an "
+                          f"int in [0, 2**32), got {seed!r} ({e})") from None
     return _NUMPY_GLOBAL
 
 
