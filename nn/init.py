@@ -18,7 +18,10 @@ function                      the course's name                     distribution
 ============================  ====================================  =====================
 
 Every function draws from the library generator (``tg.manual_seed``), keeps the tensor's
-dtype and shape, and returns the tensor.
+dtype and shape, and returns the tensor. After ``tg.manual_seed(s, legacy=True)`` each call
+is the course's ``np.random.randn(n[l], n[l-1]) * scale`` (``/ np.sqrt(n[l-1])`` for
+``lecun_normal_``, as the course's ``initialize_parameters_deep``): initialising the layers
+in order reproduces ``initialize_parameters``, ``_deep`` and ``_he`` seeded with ``s``.
 """
 
 from __future__ import annotations
@@ -62,14 +65,14 @@ def zeros_(tensor: Tensor) -> Tensor:
 
 def normal_(tensor: Tensor, std: float = 0.01, mean: float = 0.0) -> Tensor:
     """N(mean, std²); the default is the course's ``np.random.randn(...) * 0.01``."""
-    return _fill(tensor, mean + std * random.generator().standard_normal(tensor.shape))
+    return _fill(tensor, mean + std * random.source().standard_normal(tensor.shape))
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """U(a, b)."""
     if not a <= b:
         raise ValueError(f"nn.init.uniform_: need a <= b, got a={a}, b={b}")
-    return _fill(tensor, random.generator().uniform(a, b, tensor.shape))
+    return _fill(tensor, random.source().uniform(a, b, tensor.shape))
 
 
 def he_normal_(tensor: Tensor) -> Tensor:
@@ -81,6 +84,8 @@ def he_normal_(tensor: Tensor) -> Tensor:
 def lecun_normal_(tensor: Tensor) -> Tensor:
     """N(0, 1/n[l-1]): what the course calls Xavier initialisation, for tanh layers."""
     fan_in, _ = fans(tensor)
+    if random.is_legacy():  # the course's randn(...) / np.sqrt(n[l-1]), rounded as it rounds
+        return _fill(tensor, random.source().standard_normal(tensor.shape) / math.sqrt(fan_in))
     return normal_(tensor, std=math.sqrt(1.0 / fan_in))
 
 

@@ -3,7 +3,11 @@
 Everything is batch-first: ``X`` has shape ``(m, n_x)`` (one example per row) and labels
 ``y`` shape ``(m,)``. The course stacks examples as columns, ``X`` of shape ``(n_x, m)``;
 ``X.T`` converts. Randomness comes from ``seed`` when given, otherwise from the library's
-generator, so ``tg.manual_seed(n)`` makes every shuffle and dataset repeatable.
+generator, so ``tg.manual_seed(n)`` makes every shuffle and dataset repeatable. In legacy
+mode (``tg.manual_seed(n, legacy=True)``) the shuffles and data sets are the course's own:
+``DataLoader`` shuffles as ``random_mini_batches``, ``make_flower`` is
+``load_planar_dataset`` and ``make_moons``/``make_circles`` are the course's calls of
+scikit-learn's generators, each after ``np.random.seed(seed)`` when given a seed.
 """
 
 from __future__ import annotations
@@ -48,6 +52,13 @@ class DataLoader:
     ``drop_last``. With ``seed`` the sequence of epochs is repeatable on its own; without,
     it follows ``tg.manual_seed``. ``len(loader)`` is the number of batches per epoch.
     Arrays keep their dtype (``Standardizer`` and the ``make_*`` datasets give float32).
+
+    In legacy mode each epoch shuffles as the course's ``random_mini_batches`` does,
+    ``np.random.permutation(m)`` from NumPy's global generator; with ``seed``, epoch e first
+    calls ``np.random.seed(seed + e)``, as the course's training loop, which adds 1 to the
+    seed before each epoch's ``random_mini_batches(X, Y, batch_size, seed)``: its seed 10
+    is ``seed=11`` here. ``DataLoader(X.T, Y.T, batch_size, seed)`` (the course stacks
+    examples as columns) then gives the course's mini-batches, transposed.
     """
 
     def __init__(self, X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
@@ -61,18 +72,28 @@ class DataLoader:
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
+        self.seed = seed
         self._generator = None if seed is None else np.random.default_rng(seed)
+        self._epoch = 0
 
     def __len__(self) -> int:
         m = len(self.X)
         return m // self.batch_size if self.drop_last else math.ceil(m / self.batch_size)
 
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+    def _order(self) -> np.ndarray:
+        """This epoch's order of the examples."""
         m = len(self.X)
-        if self.shuffle:
-            order = (self._generator or random.generator()).permutation(m)
+        if not self.shuffle:
+            return np.arange(m)
+        if self.seed is not None and random.is_legacy():
+            rng = random.source(self.seed + self._epoch)
         else:
-            order = np.arange(m)
+            rng = self._generator or random.source()
+        self._epoch += 1
+        return rng.permutation(m)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        order = self._order()
         for k in range(len(self)):
             idx = order[k * self.batch_size:(k + 1) * self.batch_size]
             yield Tensor(self.X[idx]), Tensor(self.Y[idx])
@@ -177,15 +198,28 @@ def _split(n: int, k: int) -> list[int]:
     return [n // k + (i < n % k) for i in range(k)]
 
 
+def _sklearn_datasets(who: str) -> Any:
+    """``sklearn.datasets``, imported when first needed (scikit-learn is an optional extra)."""
+    try:
+        from sklearn import datasets
+    except ImportError:
+        raise ImportError(f"{who}: in legacy mode (tg.manual_seed(n, legacy=True)) this is the "
+                          "course's call of scikit-learn's generator, and scikit-learn is not "
+                          "installed: pip install 'tinygrad_ng[datasets]'") from None
+    return datasets
+
+
 def make_flower(m: int = 400, seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The course's planar "flower": two classes of ``m`` points in petals (not linearly
     separable; logistic regression gets about 47%, a 4-unit tanh hidden layer about 90%).
 
     Class j's points have angle θ = linspace(3.12·j, 3.12·(j+1)) + 0.2·noise and radius
-    r = 4·sin(4θ) + 0.2·noise, at (r·sin θ, r·cos θ).
+    r = 4·sin(4θ) + 0.2·noise, at (r·sin θ, r·cos θ). In legacy mode
+    ``make_flower(400, seed=1)`` is the course's ``load_planar_dataset()`` point for point
+    (transposed: ``X.T``, ``y.reshape(1, -1)``).
     """
     _check_n(m, "make_flower", 2)
-    rng = _rng(seed)
+    rng = random.source(seed)
     X, y = [], []
     for j, size in enumerate(_split(m, 2)):
         theta = np.linspace(j * 3.12, (j + 1) * 3.12, size) + rng.standard_normal(size) * 0.2
@@ -198,9 +232,18 @@ def make_flower(m: int = 400, seed: int | None = None) -> tuple[np.ndarray, np.n
 def make_moons(n: int = 200, noise: float = 0.1,
                seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (class 0 on top, class 1 below, shifted right), plus
-    Gaussian noise of std ``noise``."""
+    Gaussian noise of std ``noise``.
+
+    In legacy mode this is the course's ``np.random.seed(seed);
+    sklearn.datasets.make_moons(n_samples=n, noise=noise)`` (scikit-learn's points, shuffled):
+    the optimisation lesson's training set is ``make_moons(300, noise=0.2, seed=3)``.
+    """
     _check_n(n, "make_moons", 2)
-    rng = _rng(seed)
+    if random.is_legacy():
+        X, y = _sklearn_datasets("make_moons").make_moons(
+            n_samples=n, noise=noise, random_state=random.source(seed))
+        return _finish(X, y)
+    rng = random.source(seed)
     n0, n1 = _split(n, 2)
     a0, a1 = np.linspace(0, np.pi, n0), np.linspace(0, np.pi, n1)
     X = np.concatenate([np.stack([np.cos(a0), np.sin(a0)], axis=1),
@@ -211,11 +254,21 @@ def make_moons(n: int = 200, noise: float = 0.1,
 
 def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5,
                  seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Two concentric circles: class 0 of radius 1, class 1 of radius ``factor`` (< 1)."""
+    """Two concentric circles: class 0 of radius 1, class 1 of radius ``factor`` (< 1).
+
+    In legacy mode this is the course's ``np.random.seed(seed);
+    sklearn.datasets.make_circles(n_samples=n, noise=noise, factor=factor)`` (scikit-learn's
+    points, shuffled): the initialisation lesson's sets are ``make_circles(300, noise=0.05,
+    factor=0.8, seed=1)`` (train) and ``make_circles(100, noise=0.05, factor=0.8, seed=2)``.
+    """
     _check_n(n, "make_circles", 2)
     if not 0 < factor < 1:
         raise ValueError(f"make_circles: factor must be in (0, 1), got {factor}")
-    rng = _rng(seed)
+    if random.is_legacy():
+        X, y = _sklearn_datasets("make_circles").make_circles(
+            n_samples=n, noise=noise, factor=factor, random_state=random.source(seed))
+        return _finish(X, y)
+    rng = random.source(seed)
     sizes = _split(n, 2)
     parts = []
     for radius, size in zip((1.0, factor), sizes):
@@ -234,7 +287,7 @@ def make_spirals(n: int = 300, classes: int = 3, noise: float = 0.2,
     if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 2:
         raise ValueError(f"make_spirals: classes must be an int >= 2, got {classes!r}")
     _check_n(n, "make_spirals", classes)
-    rng = _rng(seed)
+    rng = random.source(seed)
     sizes = _split(n, classes)
     X = []
     for j, size in enumerate(sizes):

@@ -582,14 +582,16 @@ def arange(start: float, stop: float | None = None, step: float = 1,
 
 
 def randn(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """Standard normal samples from the library's generator (``tg.manual_seed``)."""
-    data = random.generator().standard_normal(_shape_of(shape)).astype(_float(dtype))
+    """Standard normal samples from the library's generator (``tg.manual_seed``); in legacy
+    mode the course's ``np.random.randn(*shape)``."""
+    data = random.source().standard_normal(_shape_of(shape)).astype(_float(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 
 def rand(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """Uniform samples in [0, 1) from the library's generator."""
-    data = random.generator().random(_shape_of(shape)).astype(_float(dtype))
+    """Uniform samples in [0, 1) from the library's generator; in legacy mode the course's
+    ``np.random.rand(*shape)``."""
+    data = random.source().random(_shape_of(shape)).astype(_float(dtype))
     return Tensor(data, requires_grad=requires_grad)
 
 

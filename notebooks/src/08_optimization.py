@@ -9,6 +9,11 @@
 # gradients (momentum, RMSprop, Adam) and shrinking the learning rate over time. We
 # train one small network on the moons data with each method and compare the cost
 # curves.
+#
+# The notebook draws its randomness as the course's code does
+# (`tg.manual_seed(seed, legacy=True)`: NumPy's global generator in the course's order),
+# so its data, initial weights and mini-batches are the course's own, and its first
+# epoch's costs are the ones the course prints.
 
 # %%
 import matplotlib.pyplot as plt
@@ -31,13 +36,19 @@ from tinygrad_ng.viz import plot_decision_boundary
 # Y^{\{t\}}$ of 64, and takes one step per batch. The last batch holds the
 # $300 - 4 \cdot 64 = 44$ leftovers. Batch size $m$ is batch gradient descent; batch
 # size 1 is stochastic gradient descent; powers of two in between are typical.
+#
+# In legacy mode `make_moons(300, noise=0.2, seed=3)` is the course's `load_dataset()`
+# (`np.random.seed(3)`, then scikit-learn's `make_moons`), and `DataLoader(..., seed=11)`
+# shuffles each epoch as the course's training loop does (it adds 1 to its seed 10 before
+# every epoch's `random_mini_batches`).
 
 # %%
+tg.manual_seed(3, legacy=True)  # draw as the course does, from here on
 X, y = make_moons(300, noise=0.2, seed=3)
 Y = y.reshape(-1, 1).astype(np.float32)
 Xt, Yt = tg.Tensor(X), tg.Tensor(Y)
 
-loader = DataLoader(X, Y, batch_size=64, seed=1)
+loader = DataLoader(X, Y, batch_size=64, seed=11)
 batch_sizes = [len(xb) for xb, yb in loader]
 print(loader)
 print("batch sizes in one epoch:", batch_sizes)
@@ -52,11 +63,11 @@ def network():
 def train(make_optimizer, epochs=200, batch_size=64, scheduler=None):
     """Mini-batch training; returns the model, every mini-batch cost, the cost per epoch
     on the whole training set, and the learning rate of each epoch."""
-    tg.manual_seed(2)  # the same initial weights for every run
+    tg.manual_seed(3, legacy=True)  # the course's He initialisation (it seeds 3)
     model = network()
     opt = make_optimizer(model.parameters())
     sched = scheduler(opt) if scheduler else None
-    loader = DataLoader(X, Y, batch_size=batch_size, seed=1)
+    loader = DataLoader(X, Y, batch_size=batch_size, seed=11)
     batch_costs, epoch_costs, lrs = [], [], []
     for _ in range(epochs):
         lrs.append(opt.param_groups[0]["lr"])
@@ -127,8 +138,24 @@ plt.show()
 #
 # In `tinygrad_ng.optim`: `SGD(params, lr)`, `Momentum(params, lr, beta)`,
 # `RMSprop(params, lr, alpha=β₂, eps)` and `Adam(params, lr, betas=(β₁, β₂), eps)`.
-# Each is trained for 200 epochs with the same $\alpha = 0.01$ and the same initial
-# weights.
+#
+# First a check against the course: with its $\alpha = 0.0007$, one epoch from its initial
+# weights over its mini-batches gives the "Cost after epoch 0" it prints (the mean loss
+# over the epoch's mini-batches, each taken before its step):
+
+# %%
+printed = {"mini-batch GD": (lambda p: optim.SGD(p, lr=0.0007), 0.702405),
+           "momentum": (lambda p: optim.Momentum(p, lr=0.0007, beta=0.9), 0.702413),
+           "Adam": (lambda p: optim.Adam(p, lr=0.0007), 0.702166)}
+first_epoch = {}
+for name, (make, course) in printed.items():
+    _, batch_costs, _, _ = train(make, epochs=1)
+    first_epoch[name] = float(batch_costs @ np.array(batch_sizes)) / len(X)
+    print(f"{name:14} Cost after epoch 0: {first_epoch[name]:.6f}   (the course: {course})")
+
+# %% [markdown]
+# Now each optimiser is trained for 200 epochs with the same $\alpha = 0.01$ and the
+# same initial weights.
 
 # %%
 optimisers = {
@@ -220,6 +247,7 @@ plt.show()
 # %%
 assert batch_sizes == [64, 64, 64, 64, 44]
 assert table == [0.1, 0.067, 0.05, 0.04]
+assert all(abs(first_epoch[name] - course) < 1e-5 for name, (_, course) in printed.items())
 final = {name: run[2][-1] for name, run in runs.items()}
 assert final["Adam"] < 0.5 * final["mini-batch GD"]
 assert acc["Adam"] >= 0.9 and acc["RMSprop (β₂ = 0.999)"] >= 0.9

@@ -42,6 +42,12 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     (keep_prob = 1 − p), so the expected activation is unchanged and evaluation needs no
     rescaling. The mask comes from the library's generator (``tg.manual_seed``). Identity
     (``x`` itself) when ``training`` is False or p = 0; p = 1 gives zeros.
+
+    In legacy mode (``tg.manual_seed(s, legacy=True)``) the mask is the course's
+    ``D = np.random.rand(*A.shape) < keep_prob`` for its activation ``A = x.T`` (the course
+    stacks examples as columns, ``x`` is batch-first), transposed back: dropout layers
+    called in forward order draw the course's D1, D2, ... For an ``x`` already in the
+    course's layout (features × examples), call ``F.dropout(x.T, p).T``.
     """
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
@@ -49,5 +55,8 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     if not training or p == 0:
         return x
     keep_prob = 1 - p
-    mask = random.generator().random(x.shape) < keep_prob
+    if random.is_legacy():  # the course's np.random.rand(*A.shape) < keep_prob, A = x.T
+        mask = random.source().random(x.shape[::-1]).T < keep_prob
+    else:
+        mask = random.generator().random(x.shape) < keep_prob
     return Dropout.apply(x, mask=mask, scale=1 / keep_prob if keep_prob > 0 else 0.0)
