@@ -6,7 +6,7 @@
     J.backward()               # a.grad = 3, b.grad = 6, c.grad = 9
 """
 
-from . import data, functional, tune, utils  # tg.data.DataLoader, tg.tune, ...: one import away
+from . import data, functional, metrics, tune, utils  # tg.data.DataLoader, ...: one import away
 from .autograd import (
     AnomalyError,
     detect_anomaly,
@@ -47,5 +47,5 @@ __all__ = [
     "check_model_gradients", "concatenate", "detect_anomaly", "enable_grad", "eye", "full",
     "get_default_dtype", "grad", "gradcheck", "is_grad_enabled", "manual_seed", "no_grad",
     "numerical_grad", "ones", "rand", "randn", "set_default_dtype", "set_grad_enabled",
-    "stack", "where", "zeros", "data", "functional", "tune", "utils",
+    "stack", "where", "zeros", "data", "functional", "metrics", "tune", "utils",
 ]

@@ -98,12 +98,12 @@ def _label_set(t: np.ndarray, p: np.ndarray, labels: Any, who: str) -> np.ndarra
     lab = np.asarray(labels).reshape(-1)
     if len(lab) == 0 or len(np.unique(lab)) != len(lab):
         raise ValueError(f"{who}: labels must be a non-empty list without repeats, got "
-                         f"{list(lab)}")
+                         f"{lab.tolist()}")
     for name, arr in (("y_true", t), ("y_pred", p)):
         unknown = np.setdiff1d(arr, lab)
         if unknown.size:
-            raise ValueError(f"{who}: {name} contains label {unknown[0]!r}, which is not in "
-                             f"labels={list(lab)}")
+            raise ValueError(f"{who}: {name} contains label {unknown[0].item()!r}, which is "
+                             f"not in labels={lab.tolist()}")
     return lab
 
 
@@ -282,7 +282,7 @@ def top_k_accuracy(y_true: Any, scores: Any, k: int = 5) -> float:
         raise ValueError(f"{who}: k must be a positive integer, got {k!r}")
     if t.dtype.kind not in "iu" or t.min() < 0 or t.max() >= s.shape[1]:
         raise ValueError(f"{who}: y_true must hold class indices 0 to {s.shape[1] - 1} (the "
-                         f"columns of scores), got values {np.unique(t)[:10]}")
+                         f"columns of scores), got values {np.unique(t)[:10].tolist()}")
     if s.dtype.kind not in "fiub" or not np.isfinite(s).all():
         raise ValueError(f"{who}: scores must be finite numbers")
     own = s[np.arange(len(t)), t][:, None]
@@ -362,7 +362,7 @@ def classification_report(y_true: Any, y_pred: Any, labels: Any = None,
         names = [str(n) for n in target_names]
         if len(names) != len(lab):
             raise ValueError(f"{who}: {len(names)} target_names for {len(lab)} classes "
-                             f"{list(lab)}")
+                             f"{lab.tolist()}")
     return ClassificationReport(names, prec, rec, f1, support, float(np.mean(t == p)))
 
 
@@ -458,7 +458,7 @@ def select_run(runs: Sequence[Any], optimizing: str | Callable[[Any], float],
                                "satisficing constraint") from None
             if callable(bound):
                 if not bound(x):
-                    reasons.append(f"{key} = {x!r} fails its constraint")
+                    reasons.append(f"{key} = {x} fails its constraint")
             elif not float(x) <= float(bound):
                 reasons.append(f"{key} = {x:.4g} > {bound:.4g}")
         if reasons:
@@ -586,7 +586,7 @@ def error_analysis(y_true: Any, y_pred: Any,
                                  f"all tag names with masks), got {k!r}")
             if t[k] == p[k]:
                 raise ValueError(f"{who}: example {k} is tagged {v!r} but was classified "
-                                 f"correctly ({t[k]!r}); tag only the mistakes")
+                                 f"correctly ({t[k].item()!r}); tag only the mistakes")
             per_example[int(k)] = _tag_list(v, f"example {k}")
             idx.append(int(k))
         reviewed = np.array(sorted(idx), dtype=np.int64)
