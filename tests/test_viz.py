@@ -703,8 +703,9 @@ def test_plots_explain_a_missing_matplotlib(monkeypatch):
 
 
 def test_plot_misclassified_grid_with_tags(agg, tmp_path):
-    from tinygrad_ng.metrics import error_analysis
     from tinygrad_ng.viz import plot_misclassified
+
+    from tinygrad_ng.metrics import error_analysis
 
     rng = np.random.default_rng(0)
     images = rng.random((12, 16))  # flat 4x4 images
