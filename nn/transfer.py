@@ -36,7 +36,9 @@ def freeze_all_but_last(model: Module, k: int) -> Module:
     Layers are the modules holding parameters themselves, in registration order (see
     :func:`layers_with_parameters`), so activations and containers do not count:
     ``Sequential(Linear, ReLU, Linear, ReLU, Linear)`` with ``k=1`` trains only the last
-    ``Linear``. A parameter shared with a trainable layer stays trainable.
+    ``Linear``. A parameter shared with a trainable layer stays trainable. A frozen
+    ``BatchNorm1d`` still updates its running statistics in training mode: put it in
+    ``eval()`` to keep them too.
     """
     if isinstance(k, bool) or not isinstance(k, int) or k < 0:
         raise ValueError(f"freeze_all_but_last: k must be an int >= 0, got {k!r}")
