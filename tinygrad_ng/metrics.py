@@ -255,8 +255,7 @@ def f_score(precision: Any, recall: Any, beta: float = 1.0) -> Any:
         if not ((v >= 0) & (v <= 1)).all():
             raise ValueError(f"f_score: {name} must lie in [0, 1], got {v}")
     b2 = beta * beta
-    out = _divide((1 + b2) * p * r, np.broadcast_to(b2 * p + r, np.broadcast(p, r).shape),
-                  0.0)
+    out = _divide((1 + b2) * p * r, b2 * p + r, 0.0)
     return float(out) if out.ndim == 0 else out
 
 
@@ -269,8 +268,7 @@ def top_k_accuracy(y_true: Any, scores: Any, k: int = 5) -> float:
     """
     who = "top_k_accuracy"
     t = _vector(y_true, who, "y_true")
-    s = _raw(scores)
-    s = np.asarray(s)
+    s = np.asarray(_raw(scores))
     if s.ndim != 2:
         raise ValueError(f"{who}: scores must have shape (m, classes), got {s.shape}")
     if len(t) != len(s):
