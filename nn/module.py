@@ -267,6 +267,18 @@ class Module:
         """Evaluation mode: ``train(False)``."""
         return self.train(False)
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter; returns self.
+
+        ``requires_grad_(False)`` **freezes** the module (transfer learning: keep a
+        pre-trained body fixed): backward no longer computes its gradients and optimisers
+        leave it unchanged. Frozen parameters stay parameters (in ``parameters()`` and the
+        state dict); ``requires_grad_()`` unfreezes them for fine-tuning.
+        """
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (``.grad = None``)."""
         for p in self.parameters():

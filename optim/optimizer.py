@@ -120,7 +120,8 @@ class Optimizer:
 
     @no_grad()
     def step(self) -> None:
-        """One update of every parameter that has a gradient.
+        """One update of every parameter that has a gradient and requires grad (a frozen
+        parameter, ``requires_grad_(False)``, is skipped even if it kept an old ``.grad``).
 
         Updates are in place when the parameter's array is writeable (so views of it stay
         valid) and rebind ``p.data`` otherwise (an array still saved for a backward pass is
@@ -129,7 +130,7 @@ class Optimizer:
         """
         states = self.state
         for i, group in enumerate(self.param_groups):
-            params = [p for p in group["params"] if p.grad is not None]
+            params = [p for p in group["params"] if p.grad is not None and p.requires_grad]
             flat = self._flat_layout(i, params) if self.elementwise and len(params) > 1 else None
             if flat is not None:
                 flat.step(self, group)

@@ -99,6 +99,67 @@ def test_split_keeps_tensors_and_validates():
         data.train_dev_test_split(X, Y, (1.2, -0.1, -0.1))
 
 
+def test_split_without_course_3_arguments_is_unchanged():
+    """The same draws as before train_dev= and target= existed: one permutation, cut."""
+    X, Y = np.arange(30.0).reshape(15, 2), np.arange(15)
+    order = np.random.default_rng(4).permutation(15)
+    (Xtr, Ytr), (Xd, Yd), (Xte, Yte) = data.train_dev_test_split(X, Y, (0.6, 0.2, 0.2), seed=4)
+    np.testing.assert_array_equal(np.concatenate([Ytr, Yd, Yte]), order)
+    np.testing.assert_array_equal(Xd, X[order[9:12]])
+
+
+@given(m=st.integers(0, 40), held=st.floats(0, 0.9), seed=st.integers(0, 100))
+def test_train_dev_is_carved_out_of_train(m, held, seed):
+    X, Y = np.stack([np.arange(m), -np.arange(m)], axis=1), np.arange(m)
+    plain = data.train_dev_test_split(X, Y, (0.6, 0.2, 0.2), seed=seed)
+    (Xtr, Ytr), (Xtd, Ytd), dev, test = data.train_dev_test_split(
+        X, Y, (0.6, 0.2, 0.2), seed=seed, train_dev=held)
+    # dev and test are as without train_dev; train and train-dev share the old train set
+    np.testing.assert_array_equal(dev[1], plain[1][1])
+    np.testing.assert_array_equal(test[1], plain[2][1])
+    np.testing.assert_array_equal(np.concatenate([Ytr, Ytd]), plain[0][1])
+    assert len(Ytd) == round(held * len(plain[0][1]))
+    np.testing.assert_array_equal(Xtd[:, 0], Ytd)
+
+
+def test_target_distribution_gives_dev_and_test_course_example():
+    """200 "web" examples to train on, 40 "mobile" ones we care about: train gets all the
+    web ones and half the mobile ones, dev and test a quarter each — only mobile."""
+    X_web, Y_web = np.zeros((200, 3)), np.arange(200)
+    X_app, Y_app = np.ones((40, 3)), 1000 + np.arange(40)
+    (Xtr, Ytr), (Xtd, Ytd), (Xd, Yd), (Xte, Yte) = data.train_dev_test_split(
+        X_web, Y_web, (0.5, 0.25, 0.25), seed=0, target=(X_app, Y_app), train_dev=0.1)
+    assert (len(Yd), len(Yte)) == (10, 10)
+    assert (Yd >= 1000).all() and (Yte >= 1000).all()  # dev/test: the target only
+    assert (Xd == 1).all() and (Xte == 1).all()
+    train_all = np.concatenate([Ytr, Ytd])
+    assert len(train_all) == 220 and len(Ytd) == 22
+    assert set(Y_web) <= set(train_all.tolist())  # every web example is for training
+    assert (train_all >= 1000).sum() == 20
+    np.testing.assert_array_equal(np.sort(np.concatenate([train_all, Yd, Yte])),
+                                  np.concatenate([Y_web, Y_app]))
+    # rows stay paired with their labels, and the training set is shuffled
+    np.testing.assert_array_equal(Xtr[:, 0], (Ytr >= 1000).astype(float))
+    assert not (np.diff(train_all) > 0).all()  # shuffled, not web then mobile
+    tensors = data.train_dev_test_split(tg.Tensor(X_web), Y_web, (0.5, 0.25, 0.25), seed=0,
+                                        target=(X_app, Y_app))
+    assert len(tensors) == 3 and isinstance(tensors[1][0], tg.Tensor)
+    assert not isinstance(tensors[1][1], tg.Tensor)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"train_dev": 1.0}, ValueError, "train_dev must be a fraction"),
+    ({"train_dev": -0.1}, ValueError, "train_dev must be a fraction"),
+    ({"target": np.zeros((3, 2))}, TypeError, r"target must be an \(X, Y\) pair"),
+    ({"target": (np.zeros((3, 5)), np.zeros(3))}, ValueError,
+     r"examples of X have shape \(2,\) but those of the target's X \(5,\)"),
+    ({"target": (np.zeros((3, 2)), np.zeros(4))}, ValueError, "X has 3 examples"),
+])
+def test_split_course_3_arguments_checked(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        data.train_dev_test_split(np.zeros((10, 2)), np.zeros(10), (0.5, 0.25, 0.25), **kwargs)
+
+
 # ----------------------------------------------------------------------------- Standardizer
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_ng as tg
-from tinygrad_ng.utils import EarlyStopping, diagnose, ewa
+from tinygrad_ng.utils import REMEDIES, EarlyStopping, diagnose, ewa
 
 # ---------------------------------------------------------------- ewa
 
@@ -248,3 +248,78 @@ def test_diagnose_tolerance():
 def test_diagnose_rejects_percent_and_nonsense(args, match):
     with pytest.raises(ValueError, match=f"diagnose: {match}"):
         diagnose(*args)
+
+
+# ---------------------------------------------------------------- diagnose: Course 3
+
+
+@pytest.mark.parametrize("human, train, train_dev, dev, largest, verdict", [
+    # the course's figures: data mismatch, avoidable bias, variance, and two high gaps
+    (0.01, 0.015, 0.018, 0.08, "data mismatch", "high data mismatch"),
+    (0.01, 0.08, 0.10, 0.105, "avoidable bias", "high bias"),
+    (0.00, 0.01, 0.09, 0.10, "variance", "high variance"),
+    (0.04, 0.07, 0.11, 0.12, "variance", "high bias and high variance"),
+    (0.00, 0.10, 0.11, 0.20, "avoidable bias", "high bias and high data mismatch"),
+    (0.04, 0.05, 0.055, 0.06, "avoidable bias",
+     "low bias, low variance and low data mismatch"),
+])
+def test_diagnose_with_human_level_and_train_dev(human, train, train_dev, dev, largest, verdict):
+    d = diagnose(train, dev, human_error=human, train_dev_error=train_dev)
+    assert d.bias == pytest.approx(train - human)
+    assert d.variance == pytest.approx(train_dev - train)
+    assert d.data_mismatch == pytest.approx(dev - train_dev)
+    assert d.largest_gap == largest
+    assert d.remedies == REMEDIES[largest]
+    assert d.verdict == verdict
+    assert d.human_level and d.bayes_error == human
+    assert d.high_data_mismatch == ("data mismatch" in verdict and "low data" not in verdict)
+    text = str(d)
+    assert "human-level" in text and "train-dev error" in text
+    assert f"largest gap: {largest}" in text and verdict in text
+    for gap in d.gaps:
+        assert (f"to reduce {gap}:" in text) == d.is_high(gap)
+
+
+def test_diagnose_course_data_mismatch_example_reads_like_the_lecture():
+    d = diagnose(0.015, 0.08, human_error=0.01, train_dev_error=0.018)
+    assert d.gaps == pytest.approx({"avoidable bias": 0.005, "variance": 0.003,
+                                    "data mismatch": 0.062})
+    text = str(d)
+    assert "data mismatch = 8.0% - 1.8% = 6.2% -> high" in text
+    assert "artificial data synthesis" in text and "bigger network" not in text
+
+
+def test_diagnose_test_error_measures_overfitting_to_dev():
+    d = diagnose(0.02, 0.05, train_dev_error=0.03, test_error=0.10)
+    assert d.dev_overfitting == pytest.approx(0.05)
+    assert d.largest_gap == "overfitting to dev" and d.remedies == ("a bigger dev set",)
+    assert "high overfitting to dev" in d.verdict and "test error" in str(d)
+    # without a train-dev set, test still works on top of the basic recipe
+    d2 = diagnose(0.01, 0.02, test_error=0.021)
+    assert d2.data_mismatch is None and set(d2.gaps) == {"avoidable bias", "variance",
+                                                        "overfitting to dev"}
+
+
+def test_diagnose_keeps_the_basic_recipe_without_train_dev():
+    d = diagnose(0.01, 0.11)
+    assert d.data_mismatch is None and d.train_dev_error is None and not d.human_level
+    assert set(d.gaps) == {"avoidable bias", "variance"}
+    assert d.largest_gap == "variance" and "more data" in d.remedies
+    assert "largest gap: variance" in str(d) and "Bayes error" in str(d)
+
+
+def test_diagnose_train_error_below_human_level():
+    d = diagnose(0.005, 0.01, human_error=0.01)
+    assert d.bias == pytest.approx(-0.005) and not d.high_bias
+    assert "below human-level" in str(d)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"human_error": 0.01, "bayes_error": 0.02}, "give bayes_error or human_error"),
+    ({"train_dev_error": 1.5}, "train_dev_error must be a fraction"),
+    ({"test_error": -0.1}, "test_error"),
+    ({"human_error": math.nan}, "human_error"),
+])
+def test_diagnose_course_3_arguments_checked(kwargs, match):
+    with pytest.raises(ValueError, match=f"diagnose: {match}"):
+        diagnose(0.1, 0.2, **kwargs)

@@ -700,3 +700,30 @@ def test_plots_explain_a_missing_matplotlib(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match="pip install matplotlib"):
         plot_history([1.0, 0.5])
+
+
+def test_plot_misclassified_grid_with_tags(agg, tmp_path):
+    from tinygrad_ng.viz import plot_misclassified
+
+    from tinygrad_ng.metrics import error_analysis
+
+    rng = np.random.default_rng(0)
+    images = rng.random((12, 16))  # flat 4x4 images
+    y = np.arange(12) % 3
+    pred = y.copy()
+    pred[[1, 4, 7]] = 0
+    fig = plot_misclassified(images, y, pred, image_shape=(4, 4), path=tmp_path / "e.png")
+    assert (tmp_path / "e.png").exists()
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in shown] == ["1 → 0", "1 → 0", "1 → 0"]
+    analysis = error_analysis(y, pred, {4: ["blurry"], 7: ["dark", "blurry"]})
+    fig = plot_misclassified(images.reshape(12, 4, 4), y, pred, analysis=analysis,
+                             class_names=["cat", "dog", "bird"])
+    titles = [ax.get_title() for ax in fig.axes if ax.images]
+    assert titles == ["dog → cat\nblurry", "dog → cat\ndark, blurry"]
+    with pytest.raises(ValueError, match="no misclassified examples"):
+        plot_misclassified(images, y, y, image_shape=(4, 4))
+    with pytest.raises(ValueError, match=r"shape \(m, H, W\)"):
+        plot_misclassified(images, y, pred)
+    with pytest.raises(ValueError, match="covers 12 examples but there are 3"):
+        plot_misclassified(images[:3], y[:3], pred[:3], image_shape=(4, 4), analysis=analysis)

@@ -10,6 +10,7 @@ from . import (  # tg.data.DataLoader, tg.tune, ...: one import away
     autograd,
     data,
     functional,
+    metrics,
     tune,
     utils,
     xp,
@@ -54,5 +55,6 @@ __all__ = [
     "check_model_gradients", "concatenate", "detect_anomaly", "enable_grad", "eye", "full",
     "get_default_dtype", "grad", "gradcheck", "is_grad_enabled", "manual_seed", "no_grad",
     "numerical_grad", "ones", "rand", "randn", "set_default_dtype", "set_grad_enabled",
-    "stack", "where", "zeros", "autograd", "data", "functional", "tune", "utils", "xp",
+    "stack", "where", "zeros", "autograd", "data", "functional", "metrics", "tune", "utils",
+    "xp",
 ]

@@ -103,32 +103,74 @@ class DataLoader:
                 f"{len(self)} batches, shuffle={self.shuffle}, drop_last={self.drop_last})")
 
 
-def _take(a: Any, idx: np.ndarray) -> Any:
-    """Rows ``idx`` of ``a``, as the same kind of object (Tensor in, Tensor out)."""
-    return Tensor(a.data[idx]) if isinstance(a, Tensor) else np.asarray(a)[idx]
+def _take(a: np.ndarray, idx: np.ndarray, tensor: bool) -> Any:
+    """Rows ``idx`` of ``a``, a Tensor if the input was one."""
+    return Tensor(a[idx]) if tensor else a[idx]
+
+
+def _sizes(fractions: Any, m: int, who: str) -> tuple[int, int, int]:
+    """Numbers of (train, dev, test) examples of ``m``: dev and test get ``round(f·m)``."""
+    fractions = tuple(float(f) for f in fractions)
+    if len(fractions) != 3 or min(fractions) < 0 or not math.isclose(sum(fractions), 1.0,
+                                                                      abs_tol=1e-6):
+        raise ValueError(f"{who}: fractions must be three non-negative numbers summing to 1, "
+                         f"got {fractions}")
+    n_dev, n_test = round(fractions[1] * m), round(fractions[2] * m)
+    return max(m - n_dev - n_test, 0), n_dev, n_test
 
 
 def train_dev_test_split(X: Any, Y: Any, fractions: tuple[float, float, float] = (0.98, 0.01,
                                                                                   0.01),
-                         seed: int | None = None) -> tuple[tuple[Any, Any], ...]:
-    """Shuffle, then split into ``(train, dev, test)``, each an ``(X, Y)`` pair.
+                         seed: int | None = None, *, train_dev: float | None = None,
+                         target: tuple[Any, Any] | None = None) -> tuple[tuple[Any, Any], ...]:
+    """Shuffle, then split into ``(train, dev, test)``, each an ``(X, Y)`` pair (Tensors in,
+    Tensors out).
 
     ``fractions`` are the shares of the examples (the course's 98/1/1 for big data sets,
     60/20/20 for small ones); dev and test get ``round(fraction·m)`` examples, train the rest.
+
+    Course 3, when the data you train on differs from the data you care about:
+
+    * ``target=(X_t, Y_t)``: examples from the distribution the system must do well on
+      (the course's 10,000 mobile-app images beside 200,000 web images). Dev and test are
+      drawn from ``target`` only — aim at the target — and ``fractions`` then split the
+      *target* examples into (added to training, dev, test); all of ``(X, Y)`` is training
+      data. ``fractions=(0.5, 0.25, 0.25)`` is the course's 5,000 / 2,500 / 2,500.
+    * ``train_dev``: the share of the training set held out as a **train-dev** set (same
+      distribution as training, not trained on). The result is then
+      ``(train, train_dev, dev, test)``; comparing train, train-dev and dev errors separates
+      variance from data mismatch (:func:`tinygrad_ng.utils.diagnose`).
     """
-    Xa, Ya = _array(X, "train_dev_test_split", "X"), _array(Y, "train_dev_test_split", "Y")
-    _same_length(Xa, Ya, "train_dev_test_split")
-    fractions = tuple(float(f) for f in fractions)
-    if len(fractions) != 3 or min(fractions) < 0 or not math.isclose(sum(fractions), 1.0,
-                                                                      abs_tol=1e-6):
-        raise ValueError(f"train_dev_test_split: fractions must be three non-negative numbers "
-                         f"summing to 1, got {fractions}")
-    m = len(Xa)
-    n_dev, n_test = round(fractions[1] * m), round(fractions[2] * m)
-    n_train = max(m - n_dev - n_test, 0)
-    order = _rng(seed).permutation(m)
-    parts = np.split(order, [n_train, n_train + n_dev])
-    return tuple((_take(X, idx), _take(Y, idx)) for idx in parts)
+    who = "train_dev_test_split"
+    Xa, Ya = _array(X, who, "X"), _array(Y, who, "Y")
+    _same_length(Xa, Ya, who)
+    if train_dev is not None and not 0 <= train_dev < 1:
+        raise ValueError(f"{who}: train_dev must be a fraction in [0, 1), got {train_dev!r}")
+    rng = _rng(seed)
+    if target is None:
+        m = len(Xa)
+        n_train, n_dev, _ = _sizes(fractions, m, who)
+        train, dev, test = np.split(rng.permutation(m), [n_train, n_train + n_dev])
+    else:
+        if not (isinstance(target, (tuple, list)) and len(target) == 2):
+            raise TypeError(f"{who}: target must be an (X, Y) pair, got {type(target).__name__}")
+        Xt, Yt = _array(target[0], who, "target X"), _array(target[1], who, "target Y")
+        _same_length(Xt, Yt, who)
+        for name, mine, theirs in (("X", Xa, Xt), ("Y", Ya, Yt)):
+            if mine.shape[1:] != theirs.shape[1:]:
+                raise ValueError(f"{who}: the examples of {name} have shape {mine.shape[1:]} "
+                                 f"but those of the target's {name} {theirs.shape[1:]}")
+        m, m_t = len(Xa), len(Xt)
+        n_extra, n_dev, _ = _sizes(fractions, m_t, who)
+        extra, dev, test = np.split(m + rng.permutation(m_t), [n_extra, n_extra + n_dev])
+        train = rng.permutation(np.concatenate([np.arange(m), extra]))
+        Xa, Ya = np.concatenate([Xa, Xt]), np.concatenate([Ya, Yt])  # indices point here
+    parts = [train, dev, test]
+    if train_dev is not None:
+        n_held = round(train_dev * len(train))
+        parts[:1] = np.split(train, [len(train) - n_held])
+    tensors = isinstance(X, Tensor), isinstance(Y, Tensor)
+    return tuple((_take(Xa, idx, tensors[0]), _take(Ya, idx, tensors[1])) for idx in parts)
 
 
 def _like(X: Any, Xa: np.ndarray, values: np.ndarray) -> Any:

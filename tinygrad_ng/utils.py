@@ -4,8 +4,9 @@
   bias correction, to smooth a noisy mini-batch cost curve before plotting it.
 * :class:`EarlyStopping` — stop when the dev metric stops improving and put the best
   weights back.
-* :func:`diagnose` — the course's basic recipe: compare train error with Bayes error
-  (avoidable bias) and dev error with train error (variance).
+* :func:`diagnose` — the course's basic recipe: compare train error with Bayes (or
+  human-level) error (avoidable bias), dev error with train error (variance), and — with a
+  train-dev set — dev error with train-dev error (data mismatch).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["Diagnosis", "EarlyStopping", "diagnose", "ewa"]
+__all__ = ["REMEDIES", "Diagnosis", "EarlyStopping", "diagnose", "ewa"]
 
 
 def ewa(values: Iterable[float], beta: float = 0.9, bias_correction: bool = True) -> np.ndarray:
@@ -136,66 +137,165 @@ def _copy_state(state: dict[str, Any]) -> dict[str, np.ndarray]:
             for k, v in state.items()}
 
 
+#: The course's remedies for each gap (Course 2 week 1, Course 3 weeks 1-2).
+REMEDIES: dict[str, tuple[str, ...]] = {
+    "avoidable bias": ("bigger network", "train longer or with a better optimiser (momentum, "
+                       "RMSprop, Adam)", "other architecture or hyperparameters"),
+    "variance": ("more data", "regularization (L2, dropout, data augmentation)",
+                 "other architecture or hyperparameters"),
+    "data mismatch": ("error analysis of how training and dev/test data differ",
+                      "make training data more like dev/test (artificial data synthesis)",
+                      "collect more training data like dev/test"),
+    "overfitting to dev": ("a bigger dev set",),
+}
+
+_SHORT = {"avoidable bias": "bias"}  # the name in the verdict ("high bias")
+
+
 @dataclass(frozen=True)
 class Diagnosis:
-    """The bias/variance reading of :func:`diagnose` (errors as fractions, 0.11 = 11%)."""
+    """The reading of :func:`diagnose` (errors as fractions, 0.11 = 11%).
+
+    ``bias`` is the avoidable bias (train − Bayes); ``variance`` is train-dev − train when a
+    train-dev error was given, else dev − train; ``data_mismatch`` (dev − train-dev) and
+    ``dev_overfitting`` (test − dev) are ``None`` unless those errors were given. ``gaps``
+    collects them by name; ``largest_gap`` names the biggest and ``remedies`` lists the
+    course's remedies for it. ``human_level`` is true when ``bayes_error`` is the human-level
+    error used as its proxy.
+    """
 
     train_error: float
     dev_error: float
     bayes_error: float
     tolerance: float
     bias: float          # avoidable bias = train error − Bayes error
-    variance: float      # dev error − train error
+    variance: float      # (train-dev or dev) error − train error
     high_bias: bool
     high_variance: bool
+    train_dev_error: float | None = None
+    test_error: float | None = None
+    data_mismatch: float | None = None    # dev error − train-dev error
+    dev_overfitting: float | None = None  # test error − dev error
+    human_level: bool = False
+
+    @property
+    def gaps(self) -> dict[str, float]:
+        """Each measured gap by name, in the order of the course's table."""
+        gaps = {"avoidable bias": self.bias, "variance": self.variance,
+                "data mismatch": self.data_mismatch, "overfitting to dev": self.dev_overfitting}
+        return {name: gap for name, gap in gaps.items() if gap is not None}
+
+    def is_high(self, gap: str) -> bool:
+        """Whether the gap ``gap`` (a key of :attr:`gaps`) is more than the tolerance."""
+        return self.gaps[gap] > self.tolerance + _EPS
+
+    @property
+    def high_data_mismatch(self) -> bool:
+        return self.data_mismatch is not None and self.is_high("data mismatch")
+
+    @property
+    def largest_gap(self) -> str:
+        """The name of the largest gap: where the next piece of work pays most."""
+        gaps = self.gaps
+        return max(gaps, key=gaps.__getitem__)
+
+    @property
+    def remedies(self) -> tuple[str, ...]:
+        """The course's remedies for the largest gap."""
+        return REMEDIES[self.largest_gap]
 
     @property
     def verdict(self) -> str:
-        if self.high_bias and self.high_variance:
-            return "high bias and high variance"
-        if self.high_bias:
-            return "high bias"
-        if self.high_variance:
-            return "high variance"
-        return "low bias and low variance"
+        """Every high gap ("high bias and high variance"), or "low …" for each when none
+        is: "low bias and low variance"."""
+        names = [_SHORT.get(name, name) for name in self.gaps]
+        high = [f"high {n}" for n, gap in zip(names, self.gaps) if self.is_high(gap)]
+        return _join(high or [f"low {n}" for n in names])
 
     def __str__(self) -> str:
-        def level(high: bool) -> str:
-            return "high" if high else "low"
-
-        lines = [
-            f"avoidable bias = train {self.train_error:.1%} - Bayes {self.bayes_error:.1%} "
-            f"= {self.bias:.1%} -> {level(self.high_bias)}",
-            f"variance = dev {self.dev_error:.1%} - train {self.train_error:.1%} "
-            f"= {self.variance:.1%} -> {level(self.high_variance)}",
-            f"verdict: {self.verdict} (high means more than {self.tolerance:.1%})",
-        ]
-        if self.high_bias:
-            lines.append("to reduce bias: bigger network, train longer, other architecture")
-        if self.high_variance:
-            lines.append("to reduce variance: more data, regularization, other architecture")
+        bayes = "human-level (proxy for Bayes)" if self.human_level else "Bayes"
+        rows = [(bayes, self.bayes_error, None), ("train", self.train_error, "avoidable bias")]
+        if self.train_dev_error is not None:
+            rows.append(("train-dev", self.train_dev_error, "variance"))
+            rows.append(("dev", self.dev_error, "data mismatch"))
+        else:
+            rows.append(("dev", self.dev_error, "variance"))
+        if self.test_error is not None:
+            rows.append(("test", self.test_error, "overfitting to dev"))
+        width = max(len(r[0]) for r in rows) + len(" error")
+        lines = []
+        for (name, error, gap), previous in zip(rows, [None, *rows]):
+            line = f"{name + ' error':<{width}}  {error:6.1%}"
+            if gap is not None:
+                level = "high" if self.is_high(gap) else "low"
+                line += (f"   {gap} = {error:.1%} - {previous[1]:.1%} = {self.gaps[gap]:.1%}"
+                         f" -> {level}")
+            lines.append(line)
+        lines.append(f"verdict: {self.verdict} (high means more than {self.tolerance:.1%})")
+        if self.bias < 0:
+            lines.append(f"train error is below {bayes} error: it no longer tells how much "
+                         "bias is avoidable")
+        lines.append(f"largest gap: {self.largest_gap} ({self.gaps[self.largest_gap]:.1%})")
+        for gap in self.gaps:
+            if self.is_high(gap):
+                lines.append(f"to reduce {gap}: {', '.join(REMEDIES[gap])}")
         return "\n".join(lines)
 
 
-def diagnose(train_error: float, dev_error: float, bayes_error: float = 0.0,
-             tolerance: float = 0.02) -> Diagnosis:
-    """Read bias and variance off train/dev errors, the course's way.
+_EPS = 1e-12  # so that e.g. 0.10 − 0.08 counts as exactly the 2% tolerance, not more
 
-    Errors are fractions in [0, 1] (0.15 for 15%). Avoidable bias is
-    ``train − bayes`` and variance is ``dev − train``; each is "high" when it is more than
-    ``tolerance`` (default 0.02 = 2 percentage points). With Bayes error ≈ 0 this gives the
-    course's four cases: 1%/11% high variance, 15%/16% high bias, 15%/30% both,
-    0.5%/1% neither — and with Bayes error 15% (blurry images) 15%/16% is neither.
+
+def _join(parts: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def diagnose(train_error: float, dev_error: float, bayes_error: float = 0.0,
+             tolerance: float = 0.02, *, human_error: float | None = None,
+             train_dev_error: float | None = None,
+             test_error: float | None = None) -> Diagnosis:
+    """Read bias and variance (and data mismatch) off the errors, the course's way.
+
+    Errors are fractions in [0, 1] (0.15 for 15%). Avoidable bias is ``train − bayes`` and
+    variance is ``dev − train``; each is "high" when it is more than ``tolerance`` (default
+    0.02 = 2 percentage points). With Bayes error ≈ 0 this gives the course's four cases:
+    1%/11% high variance, 15%/16% high bias, 15%/30% both, 0.5%/1% neither — and with Bayes
+    error 15% (blurry images) 15%/16% is neither.
+
+    Course 3 adds:
+
+    * ``human_error``: human-level error (the best a team of experts achieves) as the proxy
+      for Bayes error, in place of ``bayes_error``;
+    * ``train_dev_error``: the error on a *train-dev* set, held out from the training
+      distribution (:func:`~tinygrad_ng.data.train_dev_test_split` with ``train_dev=``).
+      Variance becomes ``train-dev − train`` and **data mismatch** ``dev − train-dev``:
+      human 1%, train 1.5%, train-dev 1.8%, dev 8% is a data-mismatch problem;
+      1% / 8% / 10% / 10.5% an avoidable-bias one;
+    * ``test_error``: ``test − dev`` measures overfitting to the dev set.
+
+    The result's ``largest_gap`` and ``remedies`` say what to work on next.
     """
-    values = {"train_error": train_error, "dev_error": dev_error, "bayes_error": bayes_error}
+    values = {"train_error": train_error, "dev_error": dev_error, "bayes_error": bayes_error,
+              "human_error": human_error, "train_dev_error": train_dev_error,
+              "test_error": test_error}
     for name, value in values.items():
-        if not 0 <= float(value) <= 1:
+        if value is not None and not 0 <= float(value) <= 1:
             raise ValueError(f"diagnose: {name} must be a fraction in [0, 1] "
                              f"(0.11 for 11%), got {value!r}")
     if not 0 <= tolerance < 1:
         raise ValueError(f"diagnose: tolerance must be in [0, 1), got {tolerance!r}")
-    train, dev, bayes = float(train_error), float(dev_error), float(bayes_error)
-    bias, variance = train - bayes, dev - train
-    eps = 1e-12  # so that e.g. 0.10 − 0.08 counts as exactly the 2% tolerance, not more
+    if human_error is not None and bayes_error != 0.0:
+        raise ValueError("diagnose: give bayes_error or human_error (its proxy), not both")
+    train, dev = float(train_error), float(dev_error)
+    bayes = float(bayes_error if human_error is None else human_error)
+    train_dev = None if train_dev_error is None else float(train_dev_error)
+    test = None if test_error is None else float(test_error)
+    bias = train - bayes
+    variance = (dev if train_dev is None else train_dev) - train
     return Diagnosis(train, dev, bayes, float(tolerance), bias, variance,
-                     high_bias=bias > tolerance + eps, high_variance=variance > tolerance + eps)
+                     high_bias=bias > tolerance + _EPS,
+                     high_variance=variance > tolerance + _EPS,
+                     train_dev_error=train_dev, test_error=test,
+                     data_mismatch=None if train_dev is None else dev - train_dev,
+                     dev_overfitting=None if test is None else test - dev,
+                     human_level=human_error is not None)

@@ -7,17 +7,19 @@
     draw_graph(J, check=True)          # leaves coloured by a gradient check
     for frame in backprop_steps(J): …  # backpropagation one node at a time
 
-Plots (``plot_history``, ``plot_decision_boundary``) need matplotlib, imported on use.
+Plots (``plot_history``, ``plot_decision_boundary``, ``plot_misclassified``) need matplotlib,
+imported on use.
 """
 
 from .check import LeafCheck, check_graph, replay
 from .examples import course_example
 from .graph import GraphDrawing, draw_graph, save
-from .plots import plot_decision_boundary, plot_history, predicted_labels
+from .plots import plot_decision_boundary, plot_history, plot_misclassified, predicted_labels
 from .steps import backprop_steps, save_steps
 
 __all__ = [
     "GraphDrawing", "LeafCheck", "backprop_steps", "check_graph", "course_example",
-    "draw_graph", "plot_decision_boundary", "plot_history", "predicted_labels", "replay",
+    "draw_graph", "plot_decision_boundary", "plot_history", "plot_misclassified",
+    "predicted_labels", "replay",
     "save", "save_steps",
 ]

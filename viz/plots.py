@@ -1,4 +1,5 @@
-"""Training plots as the course draws them: the cost curve and a 2-D decision boundary.
+"""Training plots as the course draws them: the cost curve, a 2-D decision boundary, and
+the misclassified examples of an error analysis.
 
 Matplotlib is an optional extra (``pip install tinygrad_ng[plots]``), imported only when a
 plot is made. Each function draws into ``ax`` (or a new figure), returns the Axes
@@ -16,6 +17,7 @@ import numpy as np
 
 from tinygrad_ng import autograd
 from tinygrad_ng.dtypes import get_default_dtype
+from tinygrad_ng.metrics import ErrorAnalysis, error_analysis
 from tinygrad_ng.tensor import Tensor
 
 
@@ -173,3 +175,49 @@ def plot_decision_boundary(model: Callable[[Tensor], Any] | None, X: Any, y: Any
     if title:
         ax.set_title(title)
     return _finish(ax, path)
+
+
+def plot_misclassified(images: Any, y_true: Any, y_pred: Any,
+                       image_shape: tuple[int, ...] | None = None,
+                       analysis: ErrorAnalysis | None = None,
+                       class_names: Sequence[str] | None = None, max_images: int = 24,
+                       ncols: int = 8, path: str | Path | None = None):
+    """A grid of the misclassified examples — what you look at during error analysis —
+    each titled "true → predicted" (and its tags when ``analysis`` is given).
+
+    ``images``: the examples, shape ``(m, H, W)``, ``(m, H, W, 3)`` or flat ``(m, n)`` with
+    ``image_shape=(H, W)``. Shows the first ``max_images`` mistakes, or the reviewed ones of
+    ``analysis`` (from :func:`tinygrad_ng.metrics.error_analysis`). Returns the Figure.
+    """
+    X = np.asarray(images.data if isinstance(images, Tensor) else images)
+    if image_shape is not None:
+        X = X.reshape(len(X), *image_shape)
+    if X.ndim not in (3, 4):
+        raise ValueError(f"plot_misclassified: images must have shape (m, H, W) or "
+                         f"(m, H, W, 3), got {X.shape}; give image_shape for flat images")
+    if analysis is None:
+        analysis = error_analysis(y_true, y_pred, [None] * len(X))
+    elif analysis.n_examples != len(X):
+        raise ValueError(f"plot_misclassified: the analysis covers {analysis.n_examples} "
+                         f"examples but there are {len(X)} images")
+    rows = analysis.rows[:max_images]
+    if not rows:
+        raise ValueError("plot_misclassified: no misclassified examples to show")
+    ncols = min(ncols, len(rows))
+    nrows = -(-len(rows) // ncols)
+    fig, axes = _pyplot().subplots(nrows, ncols, figsize=(1.5 * ncols, 1.8 * nrows),
+                                   squeeze=False)
+
+    def name(label: Any) -> str:
+        return str(label) if class_names is None else str(class_names[label])
+
+    for ax, (index, true, pred, tags) in zip(axes.flat, rows):
+        ax.imshow(X[index], cmap="gray_r" if X.ndim == 3 else None)
+        ax.set_title(f"{name(true)} → {name(pred)}" + ("\n" + ", ".join(tags) if tags else ""),
+                     fontsize=8)
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, bbox_inches="tight", dpi=120)
+    return fig

@@ -247,7 +247,52 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noq
     return _pointwise_loss(MSELoss, input, target, reduction, "input and target")
 
 
-def binary_cross_entropy(probs: Any, y: Any, reduction: str = "mean") -> Tensor:
+def _weighted_loss(op: type[_PointwiseLoss], x: Tensor, y: Any, weight: Any, reduction: str,
+                   names: str) -> Tensor:
+    """``weight · L`` elementwise, then reduced (PyTorch's ``weight=``). Labels where the
+    weight is 0 are ignored, so they may be NaN (the course's missing "?" labels)."""
+    if weight is None:
+        return _pointwise_loss(op, x, y, reduction, names)
+    who = op.op
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if w.dtype.kind not in "biuf" or not np.isfinite(w).all():
+        raise ValueError(f"{who}: weight must hold finite numbers (e.g. a 0/1 mask), got "
+                         f"dtype {w.dtype}")
+    try:
+        w = np.broadcast_to(w, x.shape)
+    except ValueError:
+        raise ValueError(f"{who}: weight of shape {w.shape} does not broadcast to the "
+                         f"{names.split(' and ')[0]}' shape {x.shape}") from None
+    y = _tensor(y)
+    if y.dtype.kind == "f" and np.isnan(y.data).any():
+        if y.requires_grad or y.shape != x.shape:
+            raise ValueError(f"{who}: y contains NaN; mark missing labels with weight 0 "
+                             "(y must then have the input's shape and not require grad)")
+        if np.isnan(y.data[w != 0]).any():
+            raise ValueError(f"{who}: y is NaN where the weight is not 0; give missing labels "
+                             "weight 0")
+        y = Tensor(np.where(w == 0, 0, y.data).astype(y.dtype))  # a copy: y is not touched
+    _check_reduction(reduction, who)
+    losses = _pointwise_loss(op, x, y, "none", names) * Tensor(w.astype(x.dtype))
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return total / max(losses.size, 1) if reduction == "mean" else total
+
+
+_WEIGHT_DOC = """
+
+    ``weight`` (broadcast to the input's shape) multiplies each element's loss before the
+    reduction, as PyTorch's ``weight=``; ``'mean'`` still divides by the number of
+    elements. Multi-task learning with missing labels (the course's "?"): pass the labels
+    with anything (NaN too) where missing and ``weight=mask`` (1 where a label is given,
+    0 where not); the course's cost (1/m) Σᵢ Σⱼ over the given labels is
+    ``reduction='sum'`` divided by m.
+    """
+
+
+def binary_cross_entropy(probs: Any, y: Any, reduction: str = "mean",
+                         weight: Any = None) -> Tensor:
     """J = −1/m Σ [y log a + (1 − y) log(1 − a)] for probabilities a in [0, 1].
 
     Clipping (as PyTorch): each log is floored at −100, so a = 0 or 1 gives a finite loss;
@@ -259,10 +304,16 @@ def binary_cross_entropy(probs: Any, y: Any, reduction: str = "mean") -> Tensor:
         raise ValueError(f"binary_cross_entropy: probs must lie in [0, 1], got values in "
                          f"[{a.data.min():.4g}, {a.data.max():.4g}]; for raw scores use "
                          "binary_cross_entropy_with_logits")
-    return _pointwise_loss(BinaryCrossEntropy, a, y, reduction, "probs and y")
+    return _weighted_loss(BinaryCrossEntropy, a, y, weight, reduction, "probs and y")
 
 
-def binary_cross_entropy_with_logits(logits: Any, y: Any, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(logits: Any, y: Any, reduction: str = "mean",
+                                     weight: Any = None) -> Tensor:
     """Sigmoid + binary cross-entropy from logits z, in the stable form
     max(z, 0) − z·y + log(1 + e^(−|z|)); backward σ(z) − y (the course's dZ = A − Y)."""
-    return _pointwise_loss(BinaryCrossEntropyWithLogits, logits, y, reduction, "logits and y")
+    return _weighted_loss(BinaryCrossEntropyWithLogits, _float_tensor(logits), y, weight,
+                          reduction, "logits and y")
+
+
+for _f in (binary_cross_entropy, binary_cross_entropy_with_logits):
+    _f.__doc__ += _WEIGHT_DOC
