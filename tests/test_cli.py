@@ -6,8 +6,11 @@ traceback.
 """
 
 import errno
+import functools
+import io
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -536,3 +539,41 @@ def test_python_dash_m_entry_point(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_train_progress_bar_moves_after_every_step_on_a_terminal(capsys, monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    import tqdm  # draw every update, not 10 per second:
+
+    monkeypatch.setattr(tqdm, "tqdm", functools.partial(tqdm.tqdm, mininterval=0))
+    code = main(["train", "--samples", "40", "--epochs", "3", "--batch-size", "8"])
+    assert code == 0
+    # 32 training examples in batches of 8: 4 steps per epoch, 12 in all
+    frames = terminal.getvalue().split("\r")
+    counts = [int(m.group(1)) for f in frames if (m := re.search(r"\| *(\d+)/12 ", f))]
+    assert counts == sorted(counts) and set(range(13)) <= set(counts), counts
+    with_loss = [f for f in frames if re.search(r"epoch 1/3, loss \d\.\d{4}", f)]
+    assert with_loss and "4/12" in with_loss[0]  # the cost beside the step it belongs to
+    assert "epoch 3/3" in frames[-1] or "epoch 3/3" in frames[-2]
+    assert "epoch 1/3" not in capsys.readouterr().out  # no per-epoch lines as well
+
+
+def test_train_progress_in_a_log_file_is_one_line_per_epoch(capsys):
+    code, out, err = run_cli(capsys, "train", "--samples", "40", "--epochs", "3",
+                             "--batch-size", "8")
+    assert code == 0
+    assert "\r" not in err + out and err == ""
+    lines = [line for line in out.splitlines() if "epoch" in line and "loss" in line]
+    assert [re.search(r"epoch (\d)/3, loss \d\.\d{4}$", line).group(1) for line in lines] == \
+        ["1", "2", "3"]
+    code, out, err = run_cli(capsys, "train", "--samples", "40", "--epochs", "3",
+                             "--no-progress")
+    assert "epoch 1/3" not in out + err
