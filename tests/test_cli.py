@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tinygrad_ng.viz.walk import nearest_first
 
 import tinygrad_ng as tg
 from tinygrad_ng import nn, ops
@@ -504,6 +505,28 @@ def test_demo_prints_the_course_example_and_writes_its_files(capsys, tmp_path):
     for name in ("loss.png", "decision_boundary.png"):
         assert (tmp_path / "d" / name).read_bytes().startswith(b"\x89PNG")
     assert "W[1]" in (tmp_path / "d" / "model_graph.svg").read_text()
+
+
+def test_demo_model_drawing_shows_the_gradients_of_its_own_graph(capsys, tmp_path,
+                                                                 monkeypatch):
+    from tinygrad_ng.cli import demo
+
+    drawn, original = {}, demo._draw
+
+    def draw(root, path, title):  # keep the root, write the DOT source
+        drawn[path.name] = root
+        return original(root, path.with_suffix(".dot"), title)
+
+    monkeypatch.setattr(demo, "_draw", draw)
+    code, _, _ = run_cli(capsys, "demo", "--epochs", "2", "--out", tmp_path, "--no-progress")
+    assert code == 0
+    cost = drawn["model_graph.svg"]
+    params = [t for t in nearest_first(cost) if t.is_leaf and t.requires_grad]
+    assert [p.name for p in params if p.name == "W[1]"] == ["W[1]"]
+    expected = tg.grad(cost, params, retain_graph=True)
+    for p, g in zip(params, expected):  # the last training batch's gradients are gone
+        np.testing.assert_allclose(p.grad, g, rtol=1e-6, err_msg=p.name)
+    assert "other backward() calls" not in (tmp_path / "model_graph.dot").read_text()
 
 
 def test_without_graphviz_graph_fails_clearly_and_demo_keeps_the_dot_source(
