@@ -881,5 +881,18 @@ def test_a_constant_used_by_several_ops_is_drawn_next_to_each_use():
     for name, value in (("1 − p", 0.7), ("1 − q", 0.4)):
         assert f"value = {value}<" in nodes[node_titled(nodes, f"sub#{1 if 'p' in name else 2}"
                                                         f" = {name}")]
-    svg = draw_graph(J, collapse_modules=True).source  # no module here: drawn the same way
-    assert svg.count("<B>1</B>") == 3
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    with scope("a"):
+        u = x * 2.0
+    with scope("b"):
+        v = u * 2.0
+    J = (v * 2.0).sum()  # one constant 2 in module a, in module b and outside both
+    nodes, edges = parse(draw_graph(J))
+    twos = {n for n, attrs in nodes.items() if "<B>2</B>" in attrs}
+    assert len(twos) == 3 and len({b for a, b, _ in edges if a in twos}) == 3
+    clusters = draw_graph(J).source.split("subgraph cluster_")[1:3]
+    assert all(c.count("<B>2</B>") == 1 for c in clusters)  # each copy in its module
+    nodes, edges = parse(draw_graph(J, collapse_modules=True))
+    twos = [n for n, attrs in nodes.items() if "<B>2</B>" in attrs]
+    assert len(twos) == 1  # the copies inside a and b are part of their module's box
+    assert [b for a, b, _ in edges if a == twos[0]] == [node_titled(nodes, "mul#3 = mul#2 · 2")]

@@ -137,9 +137,9 @@ def known_edges(pic: Picture) -> dict[tuple[int, int], np.ndarray]:
     out = {}
     for t in pic.nodes:
         g = pic.grads.get(id(t))
-        uses = pic.uses.get(id(t), ())
-        if g is not None and id(t) not in pic.grad_text and len(uses) == 1:
-            out[uses[0]] = g
+        edges = pic.uses.get(id(t), ())
+        if g is not None and len(edges) == 1:
+            out[edges[0]] = g
     return out
 
 
@@ -150,11 +150,11 @@ def accumulated(pic: Picture) -> dict[int, np.ndarray]:
     out = {}
     for t in pic.nodes:
         g = pic.grads.get(id(t))
-        uses = pic.uses.get(id(t), ())
-        if t._ctx is not None or g is None or not uses or \
-                any(u not in pic.edge_grads for u in uses):
+        edges = pic.uses.get(id(t), ())
+        if t._ctx is not None or g is None or not edges or \
+                any(e not in pic.edge_grads for e in edges):
             continue
-        brought = sum(pic.edge_grads[u] for u in uses)
+        brought = sum(pic.edge_grads[e] for e in edges)
         with np.errstate(all="ignore"):
             scale = float(np.max(np.abs(brought), initial=0))
             if not np.allclose(g, brought, rtol=1e-5, atol=1e-6 * scale, equal_nan=True):
@@ -208,9 +208,10 @@ class Picture:
         self.uses = uses(everything)
         #: a constant used by several ops is drawn next to each of them, not once with long
         #: edges across the picture: the ids of such constants, and the node of each use
-        shared = list(self._shared_constants())
-        self.copied = {id(c) for _, c in shared}
-        self.copies = {edge: f"{self.ids[id(c)]}_{i}" for i, (edge, c) in enumerate(shared)}
+        self.shared = list(self._shared_constants())
+        self.copied = {id(c) for _, _, c in self.shared}
+        self.copies = {(id(child), slot): f"{self.ids[id(c)]}_{i}"
+                       for i, (child, slot, c) in enumerate(self.shared)}
         #: the gradients printed on nodes, by tensor id (None: not available)
         self.grads: dict[int, np.ndarray | None] = {}
         self.edge_grads: dict[tuple[int, int], np.ndarray] = {}
@@ -227,14 +228,14 @@ class Picture:
         self.current: int | None = None        # id of the node highlighted in a step
         self.title: str | None = None
 
-    def _shared_constants(self) -> Iterator[tuple[tuple[int, int], Tensor]]:
-        """``((id(child), slot), constant)`` for each use of a constant used more than once."""
+    def _shared_constants(self) -> Iterator[tuple[Tensor, int, Tensor]]:
+        """``(consumer, slot, constant)`` for each use of a constant used more than once."""
         for t in self.nodes:
             if len(self.used_by[id(t)]) > 1 and self.labels.kind(t) == L.CONSTANT:
                 for child in dict.fromkeys(self.used_by[id(t)]):
                     for slot, p in enumerate(child._ctx.parents):
                         if p is t:
-                            yield (id(child), slot), t
+                            yield child, slot, t
 
     # ------------------------------------------------------------------ one node
     def node_attrs(self, t: Tensor, show_values: bool, show_grads: bool) -> dict[str, str]:
@@ -344,10 +345,10 @@ def render_picture(pic: Picture, show_values: bool = True, show_grads: bool = Tr
         if rep[id(t)] == pic.ids[id(t)] and id(t) not in pic.copied:
             line = D.node(pic.ids[id(t)], pic.node_attrs(t, show_values, show_grads))
             by_scope.setdefault(None if collapse else scope[id(t)], []).append(line)
-    for child, slot, name in _copies(pic):
+    for child, slot, constant in pic.shared:
         if rep[id(child)] == pic.ids[id(child)]:  # (else: inside the child's module box)
-            line = D.node(name, pic.node_attrs(child._ctx.parents[slot], show_values,
-                                               show_grads))
+            line = D.node(pic.copies[(id(child), slot)],
+                          pic.node_attrs(constant, show_values, show_grads))
             by_scope.setdefault(None if collapse else scope[id(child)], []).append(line)
     g.body += by_scope.pop(None, [])
     g.body += _clusters(by_scope, pic.module_types)
@@ -380,15 +381,6 @@ def render_picture(pic: Picture, show_values: bool = True, show_grads: bool = Tr
     if legend:
         g.body += _legend(pic, collapse)
     return g
-
-
-def _copies(pic: Picture) -> Iterator[tuple[Tensor, int, str]]:
-    """``(consumer, slot, node id)`` for each use of a constant drawn once per use."""
-    for child in pic.nodes:
-        for slot in range(len(child._ctx.parents) if child._ctx is not None else 0):
-            name = pic.copies.get((id(child), slot))
-            if name is not None:
-                yield child, slot, name
 
 
 def _clusters(by_scope: dict[str, list[str]], types: dict[str, str]) -> list[str]:
