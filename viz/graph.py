@@ -123,11 +123,21 @@ def rerun(t: Tensor) -> Function | None:
     except Exception:  # noqa: BLE001  (a user's op may refuse anything: then no edge values)
         return None
     finally:
-        drew = random.get_state() != state
+        drew = not _same(random.get_state(), state)
         random.set_state(state)
     same = not drew and again.data.dtype == t.data.dtype and np.array_equal(
         again.data, t.data, equal_nan=t.data.dtype.kind in "fc")
     return again._ctx if same else None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality of two random states (nested dicts of ints and, for NumPy's global
+    generator, arrays)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b
 
 
 def known_edges(pic: Picture) -> dict[tuple[int, int], np.ndarray]:
