@@ -18,6 +18,8 @@ import contextlib
 import json
 import os
 import secrets
+import zipfile
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -116,25 +118,64 @@ def save(obj: Module | Mapping[str, Any] | Any, path: str | os.PathLike) -> None
         raise
 
 
-def load(path: str | os.PathLike) -> Any:
-    """Load what :func:`save` wrote: a dict of arrays (a state dict), or the saved structure.
+#: What a file's first bytes say it is, when it is not an .npz (a zip archive).
+_NOT_NPZ = ((b"\x93NUMPY", "holds a single .npy array, not an .npz checkpoint"),
+            (b"\x80", "is a Python pickle, not an .npz checkpoint; pickles are never loaded"))
+#: What a damaged zip archive raises while it is read (zlib.error, ValueError, OSError...).
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError)
 
-    Never unpickles: a file with pickled or object arrays raises ``ValueError``.
+
+def load(model_or_path: Module | str | os.PathLike, path: str | os.PathLike | None = None
+         ) -> Any:
+    """Load what :func:`save` wrote.
+
+    ``nn.load(path)`` returns it: a dict of arrays (a state dict), or the saved structure.
+    ``nn.load(model, path)`` loads a state dict into ``model`` (``model.load_state_dict``,
+    strict) and returns the model.
+
+    Never unpickles. A file that is not such a checkpoint (missing, empty, truncated or
+    damaged, a pickle, a single ``.npy`` array, object arrays) raises one error naming the
+    path and what is wrong with it: ``FileNotFoundError`` for a missing file, else
+    ``ValueError``.
     """
-    path = os.fspath(path)
+    if isinstance(model_or_path, Module):
+        if path is None:
+            raise TypeError("nn.load(model, path): the path of the checkpoint is missing")
+        state = load(path)
+        if not _is_flat(state):
+            raise ValueError(f"nn.load: {os.fspath(path)} holds a structured checkpoint, not "
+                             "a state dict; load it with nn.load(path) and pass its state dict "
+                             "to model.load_state_dict")
+        model_or_path.load_state_dict(state)
+        return model_or_path
+    if path is not None:
+        raise TypeError(f"nn.load: the first argument is a path or an nn.Module, got "
+                        f"{type(model_or_path).__name__} and a second argument")
+    return _read(os.fspath(model_or_path))
+
+
+def _read(path: str) -> Any:
+    """The checkpoint at ``path``: its arrays, decoded into the saved structure."""
     try:
-        archive = np.load(path, allow_pickle=False)
-    except ValueError as e:  # NumPy says so both for a pickle and for any non-NumPy file
-        raise ValueError(f"nn.load: {path} is not an .npz checkpoint (NumPy: {e}); files that "
-                         "would need unpickling are never loaded") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"nn.load: {path} holds a single .npy array, not an .npz checkpoint")
-    with archive:
-        try:
-            arrays = {name: archive[name] for name in archive.files}
-        except ValueError as e:
-            raise ValueError(f"nn.load: {path} contains pickled (object) arrays, which are "
-                             f"never loaded: {e}") from None
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError as e:
+        error = FileNotFoundError if isinstance(e, FileNotFoundError) else ValueError
+        raise error(f"nn.load: cannot read {path}: {e.strerror or e}") from None
+    if not head:
+        raise ValueError(f"nn.load: {path} is empty, not an .npz checkpoint")
+    if not head.startswith(b"PK"):
+        what = next((text for magic, text in _NOT_NPZ if head.startswith(magic)),
+                    f"is not an .npz checkpoint (a zip archive): it starts with {head!r}")
+        raise ValueError(f"nn.load: {path} {what}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: _entry(archive, name, path) for name in archive.files}
+    except _DAMAGED as e:
+        if str(e).startswith("nn.load:"):
+            raise
+        raise ValueError(f"nn.load: {path} is truncated or damaged ({type(e).__name__}: "
+                         f"{e})") from None
     tree = arrays.pop(_TREE, None)
     for name, a in arrays.items():
         if a.dtype.kind not in _NUMERIC:
@@ -152,3 +193,13 @@ def load(path: str | os.PathLike) -> Any:
         return _decode(description, arrays, path)
     except (KeyError, TypeError) as e:
         raise ValueError(f"nn.load: {path} is not a valid checkpoint ({e})") from None
+
+
+def _entry(archive: Any, name: str, path: str) -> np.ndarray:
+    try:
+        return archive[name]
+    except ValueError as e:
+        if "allow_pickle" not in str(e):
+            raise
+        raise ValueError(f"nn.load: entry {name!r} of {path} is a pickled (object) array; "
+                         "pickles are never loaded") from None

@@ -6,8 +6,11 @@ traceback.
 """
 
 import errno
+import functools
+import io
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -15,6 +18,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tinygrad_ng.viz.walk import nearest_first
 
 import tinygrad_ng as tg
 from tinygrad_ng import nn, ops
@@ -503,6 +507,28 @@ def test_demo_prints_the_course_example_and_writes_its_files(capsys, tmp_path):
     assert "W[1]" in (tmp_path / "d" / "model_graph.svg").read_text()
 
 
+def test_demo_model_drawing_shows_the_gradients_of_its_own_graph(capsys, tmp_path,
+                                                                 monkeypatch):
+    from tinygrad_ng.cli import demo
+
+    drawn, original = {}, demo._draw
+
+    def draw(root, path, title):  # keep the root, write the DOT source
+        drawn[path.name] = root
+        return original(root, path.with_suffix(".dot"), title)
+
+    monkeypatch.setattr(demo, "_draw", draw)
+    code, _, _ = run_cli(capsys, "demo", "--epochs", "2", "--out", tmp_path, "--no-progress")
+    assert code == 0
+    cost = drawn["model_graph.svg"]
+    params = [t for t in nearest_first(cost) if t.is_leaf and t.requires_grad]
+    assert [p.name for p in params if p.name == "W[1]"] == ["W[1]"]
+    expected = tg.grad(cost, params, retain_graph=True)
+    for p, g in zip(params, expected):  # the last training batch's gradients are gone
+        np.testing.assert_allclose(p.grad, g, rtol=1e-6, err_msg=p.name)
+    assert "other backward() calls" not in (tmp_path / "model_graph.dot").read_text()
+
+
 def test_without_graphviz_graph_fails_clearly_and_demo_keeps_the_dot_source(
         capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no 'dot' program to be found
@@ -536,3 +562,41 @@ def test_python_dash_m_entry_point(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_train_progress_bar_moves_after_every_step_on_a_terminal(capsys, monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    import tqdm  # draw every update, not 10 per second:
+
+    monkeypatch.setattr(tqdm, "tqdm", functools.partial(tqdm.tqdm, mininterval=0))
+    code = main(["train", "--samples", "40", "--epochs", "3", "--batch-size", "8"])
+    assert code == 0
+    # 32 training examples in batches of 8: 4 steps per epoch, 12 in all
+    frames = terminal.getvalue().split("\r")
+    counts = [int(m.group(1)) for f in frames if (m := re.search(r"\| *(\d+)/12 ", f))]
+    assert counts == sorted(counts) and set(range(13)) <= set(counts), counts
+    with_loss = [f for f in frames if re.search(r"epoch 1/3, loss \d\.\d{4}", f)]
+    assert with_loss and "4/12" in with_loss[0]  # the cost beside the step it belongs to
+    assert "epoch 3/3" in frames[-1] or "epoch 3/3" in frames[-2]
+    assert "epoch 1/3" not in capsys.readouterr().out  # no per-epoch lines as well
+
+
+def test_train_progress_in_a_log_file_is_one_line_per_epoch(capsys):
+    code, out, err = run_cli(capsys, "train", "--samples", "40", "--epochs", "3",
+                             "--batch-size", "8")
+    assert code == 0
+    assert "\r" not in err + out and err == ""
+    lines = [line for line in out.splitlines() if "epoch" in line and "loss" in line]
+    assert [re.search(r"epoch (\d)/3, loss \d\.\d{4}$", line).group(1) for line in lines] == \
+        ["1", "2", "3"]
+    code, out, err = run_cli(capsys, "train", "--samples", "40", "--epochs", "3",
+                             "--no-progress")
+    assert "epoch 1/3" not in out + err

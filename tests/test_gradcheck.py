@@ -1,5 +1,7 @@
 """The gradient checkers themselves: they must pass correct ops and catch wrong ones."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -33,6 +35,22 @@ def test_gradcheck_catches_a_wrong_backward():
     assert report.worst_index == (2,) and report.analytic == -3.0
     assert np.isclose(report.numerical, -6.0)
     assert np.isclose(report.relative_difference, relative_difference(2 * x.data, x.data))
+
+
+def test_gradcheck_failure_names_the_function_or_the_ops_checked():
+    x = Tensor([1.0, 2.0, -3.0], requires_grad=True)
+    with pytest.raises(tg.GradcheckError, match=r"^gradcheck of Function WrongSquare failed"):
+        tg.gradcheck(WrongSquare.apply, [x], grad_output=np.ones(3))
+    with pytest.raises(tg.GradcheckError,
+                       match=r"^gradcheck of .*<lambda> \(ops: exp, WrongSquare, sum\) failed"):
+        tg.gradcheck(lambda t: WrongSquare.apply(t.exp()).sum(), [x])
+
+    def loss(t, scale):
+        return (WrongSquare.apply(t) * scale).mean()
+
+    with pytest.raises(tg.GradcheckError, match=r"gradcheck of .*loss \(ops: WrongSquare, mul, "
+                                                r"mean\) failed"):
+        tg.gradcheck(functools.partial(loss, scale=2.0), [x])
 
 
 def test_gradcheck_runs_in_float64_for_float32_inputs():

@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import re
 from collections import OrderedDict
 
 import numpy as np
@@ -544,3 +545,60 @@ def test_qa_regressions_in_module_bookkeeping():
     assert nn.Softmax(dim=0).axis == 0 and nn.Flatten(start_dim=2).start_axis == 2
     with pytest.raises(ValueError, match="momentum"):
         nn.BatchNorm1d(3, momentum=None)
+
+
+def test_load_into_a_module_or_as_a_state_dict(tmp_path):
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    model[1].running_mean.data[...] = [1.0, 2.0, 3.0]
+    path = tmp_path / "m.npz"
+    nn.save(model, path)
+    fresh = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    assert nn.load(fresh, path) is fresh
+    for (k, a), (_, b) in zip(model.state_dict().items(), fresh.state_dict().items()):
+        np.testing.assert_array_equal(a, b, err_msg=k)
+    assert set(nn.load(path)) == set(model.state_dict())
+    nn.save({"model": model, "epoch": 3}, tmp_path / "ck.npz")
+    with pytest.raises(ValueError, match="structured checkpoint"):
+        nn.load(fresh, tmp_path / "ck.npz")
+    with pytest.raises(KeyError, match="missing key"):
+        nn.load(nn.Linear(2, 3), path)
+
+
+def _bad_checkpoints(tmp_path):
+    """(file, what the error must say) for every kind of bad file."""
+    good = tmp_path / "good.npz"
+    nn.save(nn.Linear(4, 3), good)
+    data = good.read_bytes()
+    files = {
+        "truncated.npz": (data[: len(data) // 2], "truncated or damaged"),
+        "cut_end.npz": (data[:-5], "truncated or damaged"),
+        "crc.npz": (data[:60] + bytes(b ^ 0xFF for b in data[60:70]) + data[70:],
+                    "truncated or damaged"),
+        "random.npz": (np.random.default_rng(0).bytes(200), "not an .npz checkpoint"),
+        "empty.npz": (b"", "empty"),
+        "pickle.npz": (pickle.dumps({"w": np.ones(2)}), "pickle"),
+        "text.npz": (b"hello, world\n", "not an .npz checkpoint"),
+    }
+    for name, (content, _) in files.items():
+        (tmp_path / name).write_bytes(content)
+    np.savez(tmp_path / "objects.npz", w=np.array([{"evil": 1}], dtype=object))
+    files["objects.npz"] = (None, "entry 'w' .*pickled")
+    np.save(tmp_path / "single.npy", np.ones(2))
+    files["single.npy"] = (None, "single .npy array")
+    return {tmp_path / name: what for name, (_, what) in files.items()}
+
+
+def test_every_bad_checkpoint_gets_one_error_naming_the_path_and_the_problem(tmp_path):
+    for path, what in _bad_checkpoints(tmp_path).items():
+        for args in ((path,), (nn.Linear(4, 3), path)):
+            with pytest.raises(ValueError) as info:
+                nn.load(*args)
+            message = str(info.value)
+            assert message.startswith(f"nn.load: {path} ") or f"of {path} " in message, message
+            assert re.search(what, message), (path.name, message)
+            e = info.value  # one error: nothing chained to it
+            assert e.__cause__ is None and (e.__context__ is None or e.__suppress_context__)
+    with pytest.raises(FileNotFoundError, match=f"nn.load: cannot read {tmp_path / 'no.npz'}"):
+        nn.load(tmp_path / "no.npz")
+    with pytest.raises(ValueError, match="cannot read"):
+        nn.load(tmp_path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -19,6 +20,14 @@ pytest.importorskip("matplotlib")
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 CELL_TIMEOUT_S = 300
+ROOT = NOTEBOOKS.parent
+#: What a notebook must show in its outputs (beyond its last cell's asserts).
+SHOWS = {
+    # the plain network's divergence at α = 1, and detect_anomaly naming the op and the line
+    "09_batchnorm_softmax": ["then nan for good: True", "forward produced Inf; the op was "
+                             "created at", "cost = F.cross_entropy(model(xb), yb)"],
+}
+WARNING = re.compile(r"^(.*?):\d+: \w*Warning", re.MULTILINE)
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -51,6 +60,15 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
         f"{path.name}: the last cell must assert the lesson's headline result"
     printed = "".join(o.get("text", "") for o in last.outputs if o.output_type == "stream")
     assert "lesson checks passed" in printed, f"{path.name}: the last cell did not finish"
+    everything = "".join(o.get("text", "") for cell in nb.cells if cell.cell_type == "code"
+                         for o in cell.outputs if o.output_type == "stream")
+    for shown in SHOWS.get(path.stem, []):
+        assert shown in everything, f"{path.name} does not show {shown!r}"
+    # a warning from the notebook's own code (not from the library, whose ops the test
+    # suite runs with warnings as errors) is noise the reader should not have to read past
+    own = [m.group(0) for m in WARNING.finditer(everything)
+           if not Path(m.group(1)).resolve().is_relative_to(ROOT)]
+    assert not own, f"{path.name} prints warnings: {own}"
 
 
 @pytest.mark.parametrize("path", PATHS, ids=[p.stem for p in PATHS])

@@ -157,11 +157,19 @@ def test_missing_gradients_say_how_to_keep_them():
     before = parse(draw_graph(J))[0]
     assert "not computed yet" in before[node_titled(before, "u = a · a")]
     J.backward()  # neither retain_grads nor retain_graph
-    nodes, edges = parse(draw_graph(J))
+    drawing = draw_graph(J)
+    nodes, edges = parse(drawing)
     u_attrs = nodes[node_titled(nodes, "u = a · a")]
-    assert "not retained" in u_attrs and "backward(retain_grads=True)" in u_attrs
+    assert "grad: not retained" in u_attrs
     assert "grad = 12<" in nodes[node_titled(nodes, "a")]  # dJ/da = 6a = 12
-    assert not any("grad =" in attrs for _, _, attrs in edges)  # saved arrays were freed
+    # a is used twice and u's gradient is gone: no edge value is known, and the legend
+    # (not every node) says once how to see them
+    assert not any("grad =" in attrs for _, _, attrs in edges)
+    assert drawing.source.count("backward(retain_grads=True)") == 1
+    assert "no grad shown: backward(retain_grads=True) keeps it" in nodes["legend"]
+    without_legend = parse(draw_graph(J, legend=False))[0]
+    assert "not retained, use backward(retain_grads=True)" in \
+        without_legend[node_titled(without_legend, "u = a · a")]
 
 
 def test_small_arrays_are_printed_whole_and_big_ones_summarised():
@@ -727,3 +735,191 @@ def test_plot_misclassified_grid_with_tags(agg, tmp_path):
         plot_misclassified(images, y, pred)
     with pytest.raises(ValueError, match="covers 12 examples but there are 3"):
         plot_misclassified(images[:3], y[:3], pred[:3], image_shape=(4, 4), analysis=analysis)
+
+
+# ----------------------------------------------------------------------------- issue 14
+def edge_grad(edges, nodes, tail: str, head: str) -> str | None:
+    """The ``grad = …`` text on the edge from node ``tail`` to ``head`` (titles), or None."""
+    attrs = edge_between(edges, node_titled(nodes, tail), node_titled(nodes, head))
+    m = re.search(r"grad = ([^<]*)<", attrs)
+    return m.group(1) if m else None
+
+
+def a_b_graph():
+    """J = sum(a·b + b): a has one consumer, b two."""
+    a = Tensor([1.0, 2.0], requires_grad=True, name="a")
+    b = Tensor([3.0, -1.0], requires_grad=True, name="b")
+    u = a * b
+    u.name = "u"
+    v = u + b
+    v.name = "v"
+    J = v.sum()
+    J.name = "J"
+    return a, b, J
+
+
+def test_edges_after_a_plain_backward_show_every_gradient_that_is_known():
+    a, b, J = a_b_graph()
+    J.backward()
+    drawing = draw_graph(J)
+    nodes, edges = parse(drawing)
+    # a is used once: the edge a → u carried all of a.grad = b
+    assert edge_grad(edges, nodes, "a", "u = a · b") == "[3, -1]"
+    # b is used twice and u's gradient was not kept: unknown, said once in the legend
+    assert edge_grad(edges, nodes, "b", "u = a · b") is None
+    assert edge_grad(edges, nodes, "u = a · b", "v = u + b") is None
+    assert drawing.source.count("retain_grads=True") == 1
+    assert "backward(retain_grads=True) keeps it" in nodes["legend"]
+
+
+def test_edges_after_backward_with_retain_grads_show_every_gradient():
+    a, b, J = a_b_graph()
+    J.backward(retain_grads=True)  # the graph is freed: edges are recomputed by re-running
+    drawing = draw_graph(J)
+    nodes, edges = parse(drawing)
+    expected = {("a", "u = a · b"): "[3, -1]", ("b", "u = a · b"): "[1, 2]",
+                ("b", "v = u + b"): "[1, 1]", ("u = a · b", "v = u + b"): "[1, 1]",
+                ("v = u + b", "J = sum(v)"): "[1, 1]"}
+    for (tail, head), grad in expected.items():
+        assert edge_grad(edges, nodes, tail, head) == grad, (tail, head)
+    assert "keeps it" not in drawing.source  # nothing left to explain
+    # what the edges into b carried adds up to b.grad
+    np.testing.assert_array_equal(b.grad, [1 + 1, 2 + 1])
+    assert a.data.flags.writeable and b.data.flags.writeable  # re-running locked nothing
+
+
+class DrawsNoise(tg.Function):
+    """x + noise from the library's generator: a random op cannot be re-run for a drawing."""
+
+    derivatives = ("1",)
+
+    @staticmethod
+    def forward(ctx, x):
+        from tinygrad_ng import random
+
+        return x + random.generator().standard_normal(x.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class MasksInForward(tg.Function):
+    """x · mask with the mask drawn inside forward: on zeros, a re-run gives the same output
+    but another mask, so the gradient it would send is not the one that flowed."""
+
+    derivatives = ("mask",)
+
+    @staticmethod
+    def forward(ctx, x):
+        from tinygrad_ng import random
+
+        ctx.mask = random.generator().random(x.shape) < 0.5
+        return x * ctx.mask
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.mask
+
+
+def test_a_random_op_or_a_changed_input_is_not_re_run_for_its_edges():
+    z = Tensor(np.zeros(64), requires_grad=True, name="z")
+    J = (MasksInForward.apply(z) + z).sum()
+    J.backward(retain_grads=True)
+    nodes, edges = parse(draw_graph(J))
+    assert edge_grad(edges, nodes, "z", "MasksInForward#1 = MasksInForward(z)") is None
+
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    n = DrawsNoise.apply(x)
+    n.name = "n"
+    J = (n * x).sum()  # x used twice: its edges are known only by re-running their ops
+    J.name = "J"
+    J.backward(retain_grads=True)
+    nodes, edges = parse(draw_graph(J))
+    assert edge_grad(edges, nodes, "x", "n = DrawsNoise(x)") is None  # would draw anew
+    assert edge_grad(edges, nodes, "x", "mul#1 = n · x") is not None
+    assert "backward(retain_graph=True, retain_grads=True) keeps it" in nodes["legend"]
+    J = (DrawsNoise.apply(x) * x).sum()
+    J.backward(retain_graph=True, retain_grads=True)  # the op's own saved values: shown
+    nodes, edges = parse(draw_graph(J))
+    assert edge_grad(edges, nodes, "x", "DrawsNoise#1 = DrawsNoise(x)") is not None
+    assert "keeps it" not in nodes["legend"]
+
+    w = Tensor([1.0, -1.0], requires_grad=True, name="w")
+    y = (w * w).exp()
+    y.name = "y"
+    J = y.sum()
+    J.name = "J"
+    J.backward(retain_grads=True)
+    w.data += 1  # an update after backward: re-running w · w would not give mul#1 back
+    nodes, edges = parse(draw_graph(J))
+    mul, w_node = node_titled(nodes, "mul#1 = w · w"), node_titled(nodes, "w")
+    assert not any("grad =" in attrs for a, b, attrs in edges if (a, b) == (w_node, mul))
+    assert edge_grad(edges, nodes, "mul#1 = w · w", "y = exp(mul#1)") == "[2.718, 2.718]"
+    assert "backward(retain_graph=True, retain_grads=True) keeps it" in nodes["legend"]
+
+
+def test_a_leaf_whose_grad_holds_other_backward_calls_says_so():
+    w = Tensor([1.0, 2.0], requires_grad=True, name="w")
+    (3 * w).sum().backward()  # an earlier pass through another graph: w.grad = [3, 3]
+    J = (w * w).sum()
+    J.name = "J"
+    J.backward(retain_grads=True)  # adds 2w = [2, 4]: w.grad = [5, 7]
+    attrs = parse(draw_graph(J))[0]
+    w_node = attrs[node_titled(attrs, "w")]
+    assert "other backward() calls" in w_node and "edges brought [2, 4]" in w_node
+    assert "[5, 7]" not in w_node
+    w.grad = None
+    J = (w * w).sum()
+    J.backward(retain_grads=True)
+    attrs = parse(draw_graph(J))[0]
+    w_node = attrs[node_titled(attrs, "w")]
+    assert "grad = [2, 4]<" in w_node and "other backward" not in w_node
+
+
+def test_numbers_drop_negative_zero_rounding_noise_and_float32_widening():
+    from tinygrad_ng.viz.labels import Labels, array_text
+
+    assert array_text(np.float32(-0.0)) == "0"
+    assert array_text(np.array([-0.0, 1.0])) == "[0, 1]"
+    assert array_text(np.array([0.25, 2.776e-17, -3e-18])) == "[0.25, 0, 0]"
+    assert array_text(np.array([1e-20, -2e-20])) == "[1e-20, -2e-20]"  # small, not noise
+    assert array_text(np.array([np.inf, 1e-30, np.nan])) == "[inf, 1e-30, nan]"
+    assert array_text(np.r_[np.full(10, 0.5), np.full(10, -0.5) + 1e-17]).startswith("mean 0,")
+    assert array_text(np.float32(-1.5000005)) == "-1.5"
+    x = Tensor(np.ones(3, np.float32), requires_grad=True)
+    clipped = x.clip(np.float32(-1.5000005), np.float32(0.1))
+    title = Labels().title(clipped)
+    assert "0.1" in title and "0.100000001" not in title and "1.5000004" not in title, title
+
+
+def test_a_constant_used_by_several_ops_is_drawn_next_to_each_use():
+    p = Tensor(0.3, requires_grad=True, name="p")
+    q = Tensor(0.6, requires_grad=True, name="q")
+    J = (1 - p) * (1 - q) + (1 - p * q)  # the same cached constant 1, three times
+    J.backward(retain_grads=True)
+    nodes, edges = parse(draw_graph(J))
+    ones = [n for n, attrs in nodes.items() if "<B>1</B>" in attrs]
+    assert len(ones) == 3
+    tails = [a for a, _, _ in edges if a in ones]
+    assert sorted(tails) == sorted(ones)  # one edge out of each copy
+    heads = {b for a, b, _ in edges if a in ones}
+    assert len(heads) == 3
+    for name, value in (("1 − p", 0.7), ("1 − q", 0.4)):
+        assert f"value = {value}<" in nodes[node_titled(nodes, f"sub#{1 if 'p' in name else 2}"
+                                                        f" = {name}")]
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    with scope("a"):
+        u = x * 2.0
+    with scope("b"):
+        v = u * 2.0
+    J = (v * 2.0).sum()  # one constant 2 in module a, in module b and outside both
+    nodes, edges = parse(draw_graph(J))
+    twos = {n for n, attrs in nodes.items() if "<B>2</B>" in attrs}
+    assert len(twos) == 3 and len({b for a, b, _ in edges if a in twos}) == 3
+    clusters = draw_graph(J).source.split("subgraph cluster_")[1:3]
+    assert all(c.count("<B>2</B>") == 1 for c in clusters)  # each copy in its module
+    nodes, edges = parse(draw_graph(J, collapse_modules=True))
+    twos = [n for n, attrs in nodes.items() if "<B>2</B>" in attrs]
+    assert len(twos) == 1  # the copies inside a and b are part of their module's box
+    assert [b for a, b, _ in edges if a == twos[0]] == [node_titled(nodes, "mul#3 = mul#2 · 2")]

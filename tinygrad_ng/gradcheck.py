@@ -17,6 +17,7 @@ import numpy as np
 from . import autograd, random
 from .autograd import grad
 from .dtypes import default_dtype
+from .function import Function
 from .tensor import Tensor
 
 
@@ -138,8 +139,44 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Any, eps: float = 1e-6, atol: f
     checks = gradcheck_report(fn, inputs, eps, atol, rtol, grad_output)
     ok = all(c.passed for c in checks)
     if not ok and raise_exception:
-        raise GradcheckError("gradcheck failed:\n" + "\n".join(str(c) for c in checks))
+        raise GradcheckError(f"gradcheck of {checked_op(fn, inputs)} failed:\n"
+                             + "\n".join(str(c) for c in checks))
     return ok
+
+
+def checked_op(fn: Callable[..., Tensor], inputs: Any) -> str:
+    """What a gradient check checks, for its messages: ``Function WrongSquare`` when ``fn``
+    is a Function's ``apply``, else the function's name and the ops its output is computed
+    with, in forward order: ``<lambda> (ops: WrongSquare, sum)``."""
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, type) and issubclass(owner, Function):
+        return f"Function {owner.__name__}"
+    target = getattr(fn, "func", fn)  # a functools.partial: the function it wraps
+    name = getattr(target, "__qualname__", type(target).__name__)
+    xs = _as_f64([inputs] if isinstance(inputs, Tensor) else list(inputs))
+    state = random.get_state()
+    try:
+        with default_dtype(np.float64):
+            out = fn(*xs)
+    finally:
+        random.set_state(state)
+    ops = _ops_of(out) if isinstance(out, Tensor) else []
+    return f"{name} (ops: {', '.join(ops)})" if ops else name
+
+
+def _ops_of(root: Tensor) -> list[str]:
+    """The distinct op names of ``root``'s graph, in the order the ops ran."""
+    nodes, stack, seen = [], [root], {id(root)}
+    while stack:
+        ctx = stack.pop()._ctx
+        if ctx is None:
+            continue
+        nodes.append(ctx)
+        for p in ctx.parents:
+            if isinstance(p, Tensor) and id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    return list(dict.fromkeys(ctx.op_name for ctx in sorted(nodes, key=lambda c: c.seq)))
 
 
 def gradcheck_report(fn: Callable[..., Tensor], inputs: Any, eps: float = 1e-6,

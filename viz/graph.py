@@ -19,13 +19,15 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from tinygrad_ng.autograd import unbroadcast
+from tinygrad_ng import random
+from tinygrad_ng.autograd import enable_grad, unbroadcast
+from tinygrad_ng.function import Function
 from tinygrad_ng.tensor import Tensor
 
 from . import dot as D
 from . import labels as L
 from .check import check_graph
-from .walk import consumers, nearest_first, tensor_parents, topological_order
+from .walk import consumers, nearest_first, tensor_parents, topological_order, uses
 
 INSTALL_HINT = (
     "rendering a drawing needs the Graphviz 'dot' program, which was not found on PATH. "
@@ -85,20 +87,88 @@ def edge_gradients(nodes: list[Tensor], grads: dict[int, np.ndarray | None]
     """The gradient each edge carried back: ``(id(child), slot)`` → ∂J/∂child · ∂child/∂parent.
 
     Recomputed with the op's own backward from the child's gradient, summed to the parent's
-    shape; impossible for a node whose saved arrays were freed (backward without
-    ``retain_graph=True``), which is skipped.
+    shape. A node whose saved arrays a backward without ``retain_graph=True`` freed is run
+    again on its inputs' values first (:func:`rerun`); one that does not give the same output
+    again (a random op, an input changed since) is skipped.
     """
     out: dict[tuple[int, int], np.ndarray] = {}
     for t in nodes:
         g = grads.get(id(t))
         ctx = t._ctx
-        if g is None or ctx is None or ctx.freed:
+        if g is None or ctx is None:
+            continue
+        ctx = rerun(t) if ctx.freed else ctx
+        if ctx is None:
             continue
         sent = ctx.backward(ctx, g)
         sent = sent if isinstance(sent, tuple) else (sent,)
         for slot, (p, need, pg) in enumerate(zip(ctx.parents, ctx.needs_input_grad, sent)):
             if need and pg is not None:
                 out[(id(t), slot)] = unbroadcast(np.asarray(pg), p.shape)
+    return out
+
+
+def rerun(t: Tensor) -> Function | None:
+    """``t``'s op applied again to copies of its inputs' values, as a fresh node holding its
+    saved arrays; None when the op fails, draws random numbers (dropout's mask is an
+    argument, drawn before the op) or does not reproduce ``t``'s value exactly (an input
+    may have been changed since)."""
+    ctx = t._ctx
+    args = [Tensor(p.data.copy(), requires_grad=need) if isinstance(p, Tensor) else p
+            for p, need in zip(ctx.parents, ctx.needs_input_grad)]
+    state = random.get_state()
+    try:
+        with enable_grad(), np.errstate(all="ignore"):
+            again = type(ctx).apply(*args, **ctx.kwargs)
+    except Exception:  # noqa: BLE001  (a user's op may refuse anything: then no edge values)
+        return None
+    finally:
+        drew = not _same(random.get_state(), state)
+        random.set_state(state)
+    same = not drew and again.data.dtype == t.data.dtype and np.array_equal(
+        again.data, t.data, equal_nan=t.data.dtype.kind in "fc")
+    return again._ctx if same else None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality of two random states (nested dicts of ints and, for NumPy's global
+    generator, arrays)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b
+
+
+def known_edges(pic: Picture) -> dict[tuple[int, int], np.ndarray]:
+    """Edge gradients known without recomputing anything: a tensor with a gradient that is
+    used once in the whole graph sent all of it along that one edge (``a → a·b`` carries
+    ``a.grad``)."""
+    out = {}
+    for t in pic.nodes:
+        g = pic.grads.get(id(t))
+        edges = pic.uses.get(id(t), ())
+        if g is not None and len(edges) == 1:
+            out[edges[0]] = g
+    return out
+
+
+def accumulated(pic: Picture) -> dict[int, np.ndarray]:
+    """Leaves whose ``.grad`` is not what this graph's edges brought them (gradients summed
+    over several backward() calls): ``id`` → what the edges brought. A leaf with an edge of
+    unknown gradient cannot be checked and is left out."""
+    out = {}
+    for t in pic.nodes:
+        g = pic.grads.get(id(t))
+        edges = pic.uses.get(id(t), ())
+        if t._ctx is not None or g is None or not edges or \
+                any(e not in pic.edge_grads for e in edges):
+            continue
+        brought = sum(pic.edge_grads[e] for e in edges)
+        with np.errstate(all="ignore"):
+            scale = float(np.max(np.abs(brought), initial=0))
+            if not np.allclose(g, brought, rtol=1e-5, atol=1e-6 * scale, equal_nan=True):
+                out[id(t)] = brought
     return out
 
 
@@ -144,6 +214,14 @@ class Picture:
         self.ids = {id(t): f"n{i}" for i, t in enumerate(self.nodes)}
         self.labels.number(topological_order(root, within=self.ids))
         self.used_by = consumers(self.nodes)
+        #: every use of each tensor in the whole graph, as the edge ``(id(child), slot)``
+        self.uses = uses(everything)
+        #: a constant used by several ops is drawn next to each of them, not once with long
+        #: edges across the picture: the ids of such constants, and the node of each use
+        self.shared = list(self._shared_constants())
+        self.copied = {id(c) for _, _, c in self.shared}
+        self.copies = {(id(child), slot): f"{self.ids[id(c)]}_{i}"
+                       for i, (child, slot, c) in enumerate(self.shared)}
         #: the gradients printed on nodes, by tensor id (None: not available)
         self.grads: dict[int, np.ndarray | None] = {}
         self.edge_grads: dict[tuple[int, int], np.ndarray] = {}
@@ -151,10 +229,23 @@ class Picture:
         self.missing_grad: Callable[[Tensor], str] = lambda t: "grad: —"
         #: how a gradient row is introduced (``grad = `` or ``∂J/∂u = ``)
         self.grad_name: Callable[[Tensor], str] = lambda t: "grad = "
+        #: text printed instead of a node's gradient (one that the picture cannot explain)
+        self.grad_text: dict[int, str] = {}
+        #: extra lines for the legend
+        self.notes: list[str] = []
         self.checks: dict[int, str] = {}       # id → "green" / "amber" / "red"
         self.check_text: dict[int, str] = {}   # id → the check's result, printed on the node
         self.current: int | None = None        # id of the node highlighted in a step
         self.title: str | None = None
+
+    def _shared_constants(self) -> Iterator[tuple[Tensor, int, Tensor]]:
+        """``(consumer, slot, constant)`` for each use of a constant used more than once."""
+        for t in self.nodes:
+            if len(self.used_by[id(t)]) > 1 and self.labels.kind(t) == L.CONSTANT:
+                for child in dict.fromkeys(self.used_by[id(t)]):
+                    for slot, p in enumerate(child._ctx.parents):
+                        if p is t:
+                            yield child, slot, t
 
     # ------------------------------------------------------------------ one node
     def node_attrs(self, t: Tensor, show_values: bool, show_grads: bool) -> dict[str, str]:
@@ -167,7 +258,9 @@ class Picture:
                     f"{L.esc(what)} · {L.esc(L.shape_text(t))}</FONT>")
         if show_values and kind != L.CONSTANT:
             rows.append(L.lines("value = " + L.array_text(t.data)))
-        if show_grads and t.requires_grad:
+        if show_grads and id(t) in self.grad_text:
+            rows.append(f'<FONT COLOR="{L.MUTED_COLOR}">{L.lines(self.grad_text[id(t)])}</FONT>')
+        elif show_grads and t.requires_grad:
             g = self.grads.get(id(t))
             text = self.grad_name(t) + L.array_text(g) if g is not None else self.missing_grad(t)
             color = L.GRAD_COLOR if g is not None else L.MUTED_COLOR
@@ -252,16 +345,21 @@ def render_picture(pic: Picture, show_values: bool = True, show_grads: bool = Tr
         members: dict[str, list[Tensor]] = {}
         for t in pic.nodes:
             s = scope[id(t)]
-            if s is not None and t is not pic.root:
+            if s is not None and t is not pic.root and id(t) not in pic.copied:
                 rep[id(t)] = boxes.setdefault(s, f"m{len(boxes)}")
                 members.setdefault(s, []).append(t)
         g.body += [D.node(boxes[s], _module_box(s, ts, rep, pic)) for s, ts in members.items()]
 
     by_scope: dict[str | None, list[str]] = {}
     for t in pic.nodes:
-        if rep[id(t)] == pic.ids[id(t)]:
+        if rep[id(t)] == pic.ids[id(t)] and id(t) not in pic.copied:
             line = D.node(pic.ids[id(t)], pic.node_attrs(t, show_values, show_grads))
             by_scope.setdefault(None if collapse else scope[id(t)], []).append(line)
+    for child, slot, constant in pic.shared:
+        if rep[id(child)] == pic.ids[id(child)]:  # (else: inside the child's module box)
+            line = D.node(pic.copies[(id(child), slot)],
+                          pic.node_attrs(constant, show_values, show_grads))
+            by_scope.setdefault(None if collapse else scope[id(child)], []).append(line)
     g.body += by_scope.pop(None, [])
     g.body += _clusters(by_scope, pic.module_types)
 
@@ -272,11 +370,12 @@ def render_picture(pic: Picture, show_values: bool = True, show_grads: bool = Tr
         for slot, p in enumerate(child._ctx.parents):
             if not isinstance(p, Tensor) or id(p) not in pic.ids:
                 continue
-            a, b = rep[id(p)], rep[id(child)]
-            if a == pic.ids[id(p)] and b == pic.ids[id(child)]:
+            copy = pic.copies.get((id(child), slot))  # (a constant drawn once per use)
+            a, b = copy or rep[id(p)], rep[id(child)]
+            if b == pic.ids[id(child)] and (copy or a == pic.ids[id(p)]):
                 g.body.append(D.edge(a, b, pic.edge_attrs(child, slot, show_formulas,
                                                           show_grads)))
-            elif a != b and (a, b) not in between_boxes:  # into or out of a module box
+            elif copy is None and a != b and (a, b) not in between_boxes:  # module boxes
                 between_boxes.add((a, b))
                 g.body.append(D.edge(a, b, {"label": L.shape_text(p).split()[0],
                                             "color": EDGE_COLOR}))
@@ -364,7 +463,7 @@ def _legend(pic: Picture, collapse: bool) -> list[str]:
         f'BORDER="{1 + (style.get("penwidth") == "3")}">{L.esc(text)}</TD></TR>'
         for text, style in items)
     notes = ("edge: local derivative ∂out/∂in", "grad = gradient flowing back",
-             "dashed edge: no gradient needed")
+             "dashed edge: no gradient needed", *pic.notes)
     cells += "".join(f'<TR><TD ALIGN="LEFT">{L.esc(n)}</TD></TR>' for n in notes)
     table = D.Html(f'<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2">{cells}</TABLE>')
     return D.subgraph("cluster_legend", {
@@ -382,9 +481,17 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
     """Draw the computation graph that produced ``root``.
 
     - ``show_values`` / ``show_grads`` / ``show_formulas``: what nodes and edges print.
-      Arrays of up to 16 elements are printed whole, bigger ones as mean/min/max. Gradients
-      are the tensors' ``.grad``: call ``backward(retain_grads=True)`` to keep them on
-      intermediate nodes, and ``retain_graph=True`` to also see what flowed along each edge.
+      Arrays of up to 16 elements are printed whole, bigger ones as mean/min/max; numbers
+      have 4 significant digits, and an element below the last digit shown of its array's
+      largest prints as 0. Gradients on nodes are the tensors' ``.grad``; an edge shows the
+      gradient that flowed back along it where that is known: after a plain ``backward()``,
+      on the edge out of each tensor used once (it carried the tensor's whole gradient);
+      after ``backward(retain_grads=True)`` on every edge (the op is run again on its
+      inputs' values when backward freed what it saved; a random op needs
+      ``retain_graph=True`` too). The legend says once how to see what is not shown. A
+      leaf whose ``.grad`` differs from what this graph's edges brought it (gradients summed
+      over several backward() calls) says so, and shows what the edges brought.
+    - A constant used by several ops is drawn next to each of them.
     - ``rankdir``: ``"LR"`` (left to right, as the course draws) or ``"TB"``.
     - ``max_nodes``: draw only the nodes closest to the output, plus a
       "… N more nodes" marker.
@@ -409,13 +516,7 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
     pic = Picture(root, max_nodes, names)
     pic.grads = {id(t): t.grad for t in pic.nodes}
     if show_grads:
-        pic.edge_grads = edge_gradients(pic.nodes, pic.grads)
-        after_backward = any(g is not None for g in pic.grads.values()) or \
-            (root._ctx is not None and root._ctx.freed)
-        pic.missing_grad = lambda t: (
-            "grad: not retained, use backward(retain_grads=True)"
-            if after_backward and t._ctx is not None else "grad: not computed yet, call "
-            "backward()")
+        _gradients(pic, legend)
     if check and root._ctx is None:  # nothing was computed, so there is nothing to check
         pic.check_text[id(root)] = "check: nothing to check (a leaf, not a graph)"
     elif check:
@@ -427,6 +528,34 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
     pic.title = title
     return render_picture(pic, show_values, show_grads, show_formulas, rankdir,
                           collapse_modules, legend)
+
+
+def _gradients(pic: Picture, legend: bool) -> None:
+    """What a drawing after backward prints as gradients: on nodes their ``.grad``, on edges
+    what flowed along them where that is known, and once, in the legend, how to see the rest.
+    A leaf whose ``.grad`` is not what this graph's edges brought it says so instead."""
+    pic.edge_grads = edge_gradients(pic.nodes, pic.grads)
+    for i, brought in accumulated(pic).items():
+        pic.grad_text[i] = ("grad: .grad also holds other backward() calls (zero it before\n"
+                            f"backward); this graph's edges brought {L.array_text(brought)}")
+    for edge, g in known_edges(pic).items():
+        pic.edge_grads.setdefault(edge, g)
+    root = pic.root
+    if not any(g is not None for g in pic.grads.values()) and \
+            (root._ctx is None or not root._ctx.freed):
+        pic.missing_grad = lambda t: "grad: not computed yet, call backward()"
+        return
+    retained = any(pic.grads[id(t)] is not None for t in pic.nodes if t._ctx is not None)
+    keep = "backward(retain_graph=True, retain_grads=True)" if retained else \
+        "backward(retain_grads=True)"
+    pic.missing_grad = lambda t: "grad: not retained" + ("" if legend else f", use {keep}")
+    unknown = any(
+        need and isinstance(p, Tensor) and id(p) in pic.ids and (id(t), slot) not in
+        pic.edge_grads
+        for t in pic.nodes if t._ctx is not None
+        for slot, (p, need) in enumerate(zip(t._ctx.parents, t._ctx.needs_input_grad)))
+    if unknown or any(pic.grads[id(t)] is None for t in pic.nodes if t._ctx is not None):
+        pic.notes.append(f"no grad shown: {keep} keeps it")
 
 
 RANKDIRS = ("LR", "TB", "RL", "BT")

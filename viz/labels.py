@@ -44,9 +44,26 @@ def lines(text: str) -> str:
     return '<BR ALIGN="LEFT"/>'.join(esc(line) for line in text.split("\n"))
 
 
+#: Significant digits of the numbers in a drawing.
+DIGITS = 4
+
+
 def number(x: float) -> str:
-    """A short, exact-looking number: 6.0 → ``6``, 0.333333 → ``0.3333``."""
-    return f"{x:.4g}"
+    """A short, exact-looking number: 6.0 → ``6``, 0.333333 → ``0.3333``, -0.0 → ``0``.
+
+    A float32 value reads as float32 prints it (0.1, not 0.10000000149): rounding to
+    :data:`DIGITS` significant digits drops the digits its widening to float64 adds.
+    """
+    text = f"{x:.{DIGITS}g}"
+    return "0" if text == "-0" else text
+
+
+def _negligible(scale: float) -> float:
+    """Magnitudes below half a unit in the last digit shown of ``scale`` (the array's
+    largest): next to it they print as 0 (2.776e-17 next to 0.25 is rounding noise)."""
+    if not np.isfinite(scale) or scale == 0:
+        return 0.0
+    return 0.5 * 10.0 ** (np.floor(np.log10(scale)) - (DIGITS - 1))
 
 
 def _scalar(x) -> str:
@@ -90,10 +107,17 @@ def array_text(a: np.ndarray, whole: int = WHOLE_NODE_VALUES) -> str:
     if a.ndim == 0:
         return _scalar(a.item())
     if a.size <= whole:
+        if a.dtype.kind == "f":
+            with np.errstate(all="ignore"):
+                size = np.abs(a)
+                a = np.where(size < _negligible(float(np.max(size, where=np.isfinite(a),
+                                                             initial=0))), 0, a)
         return "\n".join(_wrap(line) for line in _nested(a.tolist(), a.ndim).split("\n"))
     with np.errstate(all="ignore"):  # the ufuncs' reduce: a third of a.mean()'s overhead
         mean = float(np.add.reduce(a, axis=None, dtype=np.float64)) / a.size
         low, high = np.minimum.reduce(a, axis=None), np.maximum.reduce(a, axis=None)
+        if abs(mean) < _negligible(max(abs(float(low)), abs(float(high)))):
+            mean = 0.0
     return f"mean {number(mean)}, min {number(low)}, max {number(high)}"
 
 
@@ -226,5 +250,8 @@ class Labels:
 
 
 def _short(v) -> str:
+    """A keyword argument's value as the drawing shows it ("" when too long to show)."""
+    if isinstance(v, (float, np.floating)):
+        return number(float(v))
     text = repr(v.item() if isinstance(v, np.generic) else v)
     return "" if isinstance(v, np.ndarray) or len(text) > 24 else text

@@ -68,3 +68,15 @@ def consumers(nodes: list[Tensor]) -> dict[int, list[Tensor]]:
             if id(p) in used_by:
                 used_by[id(p)].append(t)
     return used_by
+
+
+def uses(nodes: list[Tensor]) -> dict[int, list[tuple[int, int]]]:
+    """For each tensor id: the edges ``(id(child), slot)`` along which the tensors of
+    ``nodes`` use it (``x * x``: two edges into one child)."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for t in nodes:
+        if t._ctx is not None:
+            for slot, p in enumerate(t._ctx.parents):
+                if isinstance(p, Tensor):
+                    out.setdefault(id(p), []).append((id(t), slot))
+    return out

@@ -178,12 +178,10 @@ def network(batch_norm):
     return nn.Sequential(*layers)
 
 
-def train(batch_norm, lr, epochs=10):
-    tg.manual_seed(0)
-    model = network(batch_norm)
+def fit(model, lr, costs, epochs=10):
+    """Mini-batch gradient descent; the cost of every mini-batch is appended to costs."""
     opt = optim.SGD(model.parameters(), lr=lr)
     loader = DataLoader(X_tr, y_tr, batch_size=64, seed=0)
-    costs = []
     for _ in range(epochs):
         for xb, yb in loader:
             opt.zero_grad()
@@ -191,6 +189,12 @@ def train(batch_norm, lr, epochs=10):
             cost.backward()
             opt.step()
             costs.append(cost.item())
+
+
+def train(batch_norm, lr, epochs=10):
+    tg.manual_seed(0)
+    model, costs = network(batch_norm), []
+    fit(model, lr, costs, epochs)
     return model.eval(), np.array(costs)
 
 
@@ -222,10 +226,73 @@ axes[0].set_ylabel("mini-batch cost (EWA)")
 plt.show()
 
 # %% [markdown]
-# At $\alpha = 0.1$ both train well. At $\alpha = 1$ the plain network struggles, while
-# the batch-normalised one trains even faster: normalising every layer keeps the scale of
-# the activations (and so of the gradients) under control, which lets larger steps
-# work. The best model on the dev set goes to the test set, once:
+# At $\alpha = 0.1$ both train well. At $\alpha = 1$ the batch-normalised network trains
+# even faster, while the plain one's curve stops part-way: its cost has become `nan`
+# (not a number). That is worth a closer look.
+#
+# ## Divergence: the plain network at α = 1
+#
+# The costs of the plain network just before the first `nan`:
+
+# %%
+# (the fallback spirals need a larger step to diverge: α = 2)
+big_lr = 1.0 if source == "digits" else 2.0
+plain_costs = runs[False, 1.0][1] if big_lr == 1.0 else train(False, big_lr)[1]
+first_nan = int(np.flatnonzero(~np.isfinite(plain_costs))[0])
+print(f"the cost is finite up to iteration {first_nan - 1}, then nan for good: "
+      f"{np.isnan(plain_costs[first_nan:]).all()}")
+print("the last costs before it:", " ".join(f"{c:.3g}" for c in plain_costs[first_nan - 8:
+                                                                         first_nan]))
+
+fig, ax = plt.subplots(figsize=(7, 3.5))
+ax.semilogy(plain_costs[:first_nan], label=f"without batch norm, α = {big_lr:g}")
+ax.axvline(first_nan, color="r", linestyle="--", label=f"cost is nan from {first_nan}")
+ax.set(xlabel="iteration", ylabel="mini-batch cost (log scale)")
+ax.grid(alpha=0.3)
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# For a few epochs the cost goes down like the others'. Then one step is too large
+# for the curvature where it lands: it overshoots, and the cost goes *up*. A higher cost
+# comes with a larger gradient, so the next step, $\alpha\,dW$, is larger still and
+# overshoots further: a feedback loop. The weights grow, and because every layer
+# multiplies its input by its $W$, the activations of a 5-layer network grow like the
+# product of five weight scales. Within a handful of iterations the cost goes from below 1
+# to astronomical values.
+#
+# A float32 holds numbers up to about $3.4 \cdot 10^{38}$. The next forward pass
+# overflows to `inf` in a matrix product; `inf − inf` (or `0 · inf`) gives `nan`, the
+# update writes `nan` into every weight, and from then on the network computes nothing
+# but `nan` (its dev accuracy above is chance level).
+#
+# Batch norm breaks the loop: each layer's pre-activations are standardised again, so
+# larger weights no longer mean larger activations ($\mathrm{BN}(c\,Wx) = \mathrm{BN}(Wx)$
+# for $c > 0$), and the gradient with respect to $W$ shrinks as $W$ grows.
+#
+# `tg.detect_anomaly()` finds where the first non-finite number appears: inside it, every
+# op checks its output (forward and backward) and raises `AnomalyError` naming the op and
+# the line that created it. It slows every op down, so it is for debugging; here we train
+# the same network again (same seed, same mini-batches) under it:
+
+# %%
+tg.manual_seed(0)
+model, costs, anomaly = network(batch_norm=False), [], None
+try:
+    with tg.detect_anomaly():
+        fit(model, lr=big_lr, costs=costs)
+except tg.AnomalyError as e:
+    anomaly = str(e)
+print(f"stopped in iteration {len(costs)}:\n{anomaly}")
+largest = [float(np.abs(layer.weight.data).max()) for layer in model
+           if isinstance(layer, nn.Linear)]
+print("largest |weight| of each layer now:", " ".join(f"{w:.2g}" for w in largest))
+
+# %% [markdown]
+# The first `inf` appears in the forward pass of a `linear` layer (`x @ W.T + b`), in
+# the iteration whose cost was the first `nan` above: with weights this large, two layers
+# are enough to pass float32's largest number. The cure is a smaller $\alpha$, or batch
+# norm. The best model on the dev set goes to the test set, once:
 
 # %%
 best = max(dev_acc, key=dev_acc.get)
@@ -264,4 +331,7 @@ first_epoch = len(runs[True, 1.0][1]) // 10
 assert runs[True, 1.0][1][:first_epoch].mean() < runs[False, 1.0][1][:first_epoch].mean()
 assert dev_acc[True, 1.0] >= dev_acc[False, 1.0]
 assert test_acc >= (0.93 if source == "digits" else 0.85), test_acc
+assert np.isfinite(plain_costs[:first_nan]).all() and np.isnan(plain_costs[first_nan:]).all()
+assert plain_costs[first_nan - 1] > 100 * plain_costs[: first_nan // 2].max()  # it exploded
+assert "forward produced Inf" in anomaly and len(costs) == first_nan
 print(f"lesson checks passed: test accuracy {test_acc:.1%} on {source}")

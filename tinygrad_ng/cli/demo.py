@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     sample = Tensor(ds.X_train[:4], name="X")
     cost = train.loss_fn(result.model(sample), ds.y_train[:4])
     cost.name = "J"
+    result.model.zero_grad()  # the drawing's gradients are this graph's, not training's too
     cost.backward(retain_graph=True, retain_grads=True)
     written.append(_draw(cost, out / "model_graph.svg", "the network's cost on 4 examples"))
     try:

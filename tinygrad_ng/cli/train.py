@@ -10,6 +10,7 @@ softmax cross-entropy (``dZ = Ŷ − Y``).
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,6 +150,43 @@ def accuracy(model: nn.Module, X: np.ndarray, y: np.ndarray) -> float:
 
 
 # ------------------------------------------------------------------ training
+class Progress:
+    """What :func:`fit` shows while it trains.
+
+    On a terminal (standard error is a tty): a tqdm bar over every step (mini-batch), moved
+    after each one, with the epoch and the last epoch's cost beside it. Elsewhere (a log
+    file, CI), where each redraw of a bar would leave a line of its own: one line per
+    epoch on standard output. ``show=False`` shows nothing; ``show=None`` only the bar, on a
+    terminal.
+    """
+
+    def __init__(self, desc: str, epochs: int, steps: int, show: bool | None = True) -> None:
+        from tqdm import tqdm
+
+        terminal = sys.stderr.isatty()
+        self.desc, self.epochs = desc, epochs
+        self.lines = bool(show) and not terminal
+        self.bar = tqdm(total=epochs * steps, desc=desc, unit="step", file=sys.stderr) \
+            if show is not False and terminal else None
+
+    def step(self) -> None:
+        """One mini-batch done."""
+        if self.bar is not None:
+            self.bar.update()
+
+    def epoch(self, k: int, cost: float) -> None:
+        """Epoch ``k`` (from 1) done, with this cost."""
+        text = f"epoch {k}/{self.epochs}, loss {cost:.4f}"
+        if self.bar is not None:
+            self.bar.set_postfix_str(text)
+        elif self.lines:
+            print(f"{self.desc}: {text}", flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 @dataclass
 class TrainResult:
     """A trained model, its cost per epoch and its final metrics."""
@@ -171,11 +209,9 @@ def fit(ds: Dataset, layers: list[int], activation: str = "relu", optimizer: str
         progress: bool | None = None) -> TrainResult:
     """Train on ``ds`` with mini-batch gradient descent and return the result.
 
-    ``progress``: show a tqdm bar (``None``: only on a terminal). ``lr`` defaults to the
-    optimiser's entry in :data:`OPTIMIZERS`.
+    ``progress``: show the progress (see :class:`Progress`); ``None``: only on a terminal.
+    ``lr`` defaults to the optimiser's entry in :data:`OPTIMIZERS`.
     """
-    from tqdm import tqdm
-
     check_layers(layers, ds)
     tg.manual_seed(seed)
     model = build_model(layers, activation)
@@ -183,9 +219,8 @@ def fit(ds: Dataset, layers: list[int], activation: str = "relu", optimizer: str
     opt = make_opt(model.parameters(), default_lr if lr is None else lr)
     loader = data.DataLoader(ds.X_train, ds.y_train, batch_size=batch_size, seed=seed)
     result = TrainResult(model, ds)
-    bar = tqdm(range(epochs), desc=f"training on {ds.name}", unit="epoch",
-               disable=None if progress is None else not progress)
-    for _ in bar:
+    shown = Progress(f"training on {ds.name}", epochs, len(loader), progress)
+    for epoch in range(1, epochs + 1):
         total = 0.0
         for xb, yb in loader:
             opt.zero_grad()
@@ -193,9 +228,10 @@ def fit(ds: Dataset, layers: list[int], activation: str = "relu", optimizer: str
             loss.backward()
             opt.step()
             total += loss.item() * len(xb)
+            shown.step()
         result.history.append(total / len(ds.X_train))
-        bar.set_postfix(loss=f"{result.history[-1]:.4f}")
-    bar.close()
+        shown.epoch(epoch, result.history[-1])
+    shown.close()
     model.eval()
     with tg.no_grad():
         result.final_loss = loss_fn(model(Tensor(ds.X_train)), ds.y_train).item()
