@@ -60,8 +60,10 @@ def zeros_(tensor: Tensor) -> Tensor:
     return _fill(tensor, np.zeros(tensor.shape))
 
 
-def normal_(tensor: Tensor, std: float = 0.01, mean: float = 0.0) -> Tensor:
-    """N(mean, std²); the default is the course's ``np.random.randn(...) * 0.01``."""
+def normal_(tensor: Tensor, *, std: float = 0.01, mean: float = 0.0) -> Tensor:
+    """N(mean, std²); the default is the course's ``np.random.randn(...) * 0.01`` (PyTorch's
+    default is std = 1). ``mean`` and ``std`` are keywords only: PyTorch's positional order
+    is ``normal_(w, mean, std)``, so a positional call would be read differently."""
     return _fill(tensor, mean + std * random.generator().standard_normal(tensor.shape))
 
 

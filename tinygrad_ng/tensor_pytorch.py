@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -775,6 +775,17 @@ class PyTorchMethods:
         except (TypeError, ValueError) as e:
             raise type(e)(f"{op}: cannot update a tensor of shape {self.shape} and dtype "
                           f"{self.dtype} in place: {e}") from None
+
+
+def zero_grads(params: Iterable[Any], set_to_none: bool = True) -> None:
+    """``p.grad = None`` for every ``p``, or zeros in place with ``set_to_none=False``."""
+    for p in params:
+        if set_to_none or p.grad is None:
+            p.grad = None
+        elif p.grad.flags.writeable:
+            p.grad[...] = 0
+        else:
+            p.grad = np.zeros_like(p.grad)
 
 
 _DEVICES = ("cpu", "cuda", "mps", "xla", "meta")
