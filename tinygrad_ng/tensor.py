@@ -41,7 +41,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             arr = np.array([d.data if isinstance(d, Tensor) else d for d in data])
         except ValueError as e:
             raise ValueError(f"Tensor: nested sequences must be rectangular: {e}") from None
-        if arr.dtype == np.float64 and _all_python(data):
+        if arr.dtype == np.float64 and dtype is None and _all_python(data):
             arr = arr.astype(get_default_dtype())
     else:
         raise TypeError(f"Tensor: unsupported data of type {type(data).__name__}; expected a "

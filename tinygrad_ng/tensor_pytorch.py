@@ -359,8 +359,10 @@ class PyTorchMethods:
             dim: Any = None, keepdim: bool | None = None, correction: Any = None,
             unbiased: bool | None = None) -> Any:
         """√var, with the same arguments and the same NumPy/PyTorch rules as :meth:`var`."""
-        return self.var(*args, axis=axis, keepdims=keepdims, ddof=ddof, dim=dim,
-                        keepdim=keepdim, correction=correction, unbiased=unbiased).sqrt()
+        axes, keepdims, ddof = _variance_args("std", self.ndim, args, axis, keepdims, ddof,
+                                              dim, keepdim, correction, unbiased)
+        return _tensor.ops.Var.apply(self._floating(), axis=axes, keepdims=keepdims,
+                                     ddof=ddof).sqrt()
 
     def _extreme_at(self, op: str, dim: Any, keepdim: bool, axis: Any) -> ValuesIndices:
         """PyTorch's ``max(dim)`` / ``min(dim)``: the values at the first extreme, picked by
@@ -773,7 +775,7 @@ class PyTorchMethods:
         try:
             fn(a)
         except (TypeError, ValueError) as e:
-            raise type(e)(f"{op}: cannot update a tensor of shape {self.shape} and dtype "
+            raise (TypeError if isinstance(e, TypeError) else ValueError)(f"{op}: cannot update a tensor of shape {self.shape} and dtype "
                           f"{self.dtype} in place: {e}") from None
 
 

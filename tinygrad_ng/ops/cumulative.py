@@ -6,7 +6,6 @@ import numpy as np
 
 from .. import xp
 from ..function import Function
-from ..tensor import stack
 
 
 class CumSum(Function):
@@ -62,8 +61,10 @@ class CumProd(Function):
 
     @staticmethod
     def composed(x, axis):
-        slices = x.unbind(axis)
-        running = [slices[0]]
-        for s in slices[1:]:
-            running.append(running[-1] * s)
-        return stack(running, axis=axis)
+        lead = (slice(None),) * axis
+        running = out = None
+        for k, s in enumerate(x.unbind(axis)):  # running = x₀·…·x_k, put at position k
+            running = s if running is None else running * s
+            placed = xp.scatter(x.shape, (*lead, k), running)
+            out = placed if out is None else out + placed
+        return out

@@ -23,8 +23,8 @@ class _Unary(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = type(ctx).f(x)
-        ctx.save_for_backward(x, out)
+        out = np.asarray(type(ctx).f(x))  # (an array, not a NumPy scalar, even for 0-d x:
+        ctx.save_for_backward(x, out)        # the saved output must be the output's array)
         return out
 
     @staticmethod
@@ -246,7 +246,7 @@ class LogAddExp(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = np.logaddexp(a, b)
+        out = np.asarray(np.logaddexp(a, b))
         ctx.save_for_backward(a, b, out)
         return out
 

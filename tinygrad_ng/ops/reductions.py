@@ -129,7 +129,7 @@ class Norm(Function):
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
-        out = np.sqrt(np.square(x).sum(axis=axis, keepdims=keepdims))
+        out = np.asarray(np.sqrt(np.square(x).sum(axis=axis, keepdims=keepdims)))
         ctx.axis, ctx.keepdims = axis, keepdims
         ctx.save_for_backward(x, out)
         return out
