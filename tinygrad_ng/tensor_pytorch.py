@@ -775,8 +775,9 @@ class PyTorchMethods:
         try:
             fn(a)
         except (TypeError, ValueError) as e:
-            raise (TypeError if isinstance(e, TypeError) else ValueError)(f"{op}: cannot update a tensor of shape {self.shape} and dtype "
-                          f"{self.dtype} in place: {e}") from None
+            kind = TypeError if isinstance(e, TypeError) else ValueError  # (not NumPy's
+            raise kind(f"{op}: cannot update a tensor of shape {self.shape} and dtype "  # own
+                       f"{self.dtype} in place: {e}") from None  # subclasses: other arguments)
 
 
 def zero_grads(params: Iterable[Any], set_to_none: bool = True) -> None:
