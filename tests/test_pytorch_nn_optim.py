@@ -4,12 +4,12 @@ formulas, worked out by hand)."""
 
 import numpy as np
 import pytest
+import tinygrad_ng.nn as nn
+from tinygrad_ng.optim import lr_scheduler
 
 import tinygrad_ng as tg
 import tinygrad_ng.functional as F
-import tinygrad_ng.nn as nn
 from tinygrad_ng import Tensor, optim
-from tinygrad_ng.optim import lr_scheduler
 
 
 # ------------------------------------------------------------------ layers and losses

@@ -88,6 +88,15 @@ class PyTorchMethods:
         """The number of axes (``ndim``)."""
         return self.data.ndim
 
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element tensor's number (as PyTorch)."""
+        if not spec:
+            return repr(self)
+        if self.data.size != 1:
+            raise TypeError(f"format: '{spec}' needs a one-element tensor, this one has shape "
+                            f"{self.shape}")
+        return format(self.data.item(), spec)
+
     def contiguous(self) -> Any:
         """The tensor itself (NumPy handles memory layout; there is nothing to do)."""
         return self
