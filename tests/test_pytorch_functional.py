@@ -53,6 +53,13 @@ def test_nll_loss_of_log_softmax_is_cross_entropy_and_ignore_index():
     assert F.nll_loss(Tensor(logp[0]), np.array(1)).item() == pytest.approx(-logp[0, 1])
 
 
+def test_cross_entropy_takes_dim_for_the_class_axis():
+    z = np.random.default_rng(2).standard_normal((2, 3, 4))  # (N, C, L), PyTorch's layout
+    y = np.array([[0, 2, 1, 1], [2, 2, 0, 1]])
+    ref = F.nll_loss(Tensor(z).log_softmax(dim=1), y)
+    np.testing.assert_allclose(F.cross_entropy(Tensor(z), y, dim=1).data, ref.data, rtol=1e-6)
+
+
 def test_nll_loss_errors_name_the_op():
     logp = Tensor(np.zeros((2, 3)))
     with pytest.raises(IndexError, match="nll_loss: class index 3 is out of range for 3"):

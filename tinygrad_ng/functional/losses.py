@@ -191,7 +191,7 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
 
 
 def cross_entropy(logits: Any, target: Any, axis: int = -1, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+                  label_smoothing: float = 0.0, *, dim: int | None = None) -> Tensor:
     """Softmax cross-entropy from the logits ``z`` (one node; backward ``(Ŷ − Y)/m``).
 
     ``target`` (Tensor or array) is either integer class indices, of the logits' shape
@@ -200,7 +200,10 @@ def cross_entropy(logits: Any, target: Any, axis: int = -1, reduction: str = "me
     uniform distribution exactly as PyTorch: y ← (1 − ε)·y + ε/K. Finite for any finite
     logits (±1e4 included). A class index outside 0 … K−1 raises ``IndexError`` naming it.
     A float target tensor that requires grad receives ∂J/∂y = −log softmax(z) (scaled).
+    The class axis is the last one by default (PyTorch's is axis 1 for inputs of more than
+    two axes: pass ``dim=1``).
     """
+    axis = axis if dim is None else dim  # PyTorch's name
     z = _float_tensor(logits)
     if z.ndim == 0:
         raise ValueError("cross_entropy: logits must have at least one axis (the classes), "
