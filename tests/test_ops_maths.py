@@ -24,13 +24,19 @@ def check(fn, *arrays_):
     assert tg.gradcheck(fn, _f64(arrays_))
 
 
-def check2(fn, *arrays_):
-    """gradcheck the gradient of Σ fn: the second derivatives, through create_graph=True."""
+def check2(fn, *arrays_, second=True):
+    """The gradient of Σ fn taken with create_graph=True equals the plain one, and (with
+    ``second``) passes gradcheck itself: the second derivatives."""
     def first(*xs):
         with tg.enable_grad():  # (gradcheck evaluates its finite differences under no_grad)
             grads = tg.grad(fn(*xs).sum(), list(xs), create_graph=True)
         return tg.concatenate([g.reshape(-1) for g in grads])
-    assert tg.gradcheck(first, _f64(arrays_))
+    xs = _f64(arrays_)
+    plain = tg.grad(fn(*xs).sum(), xs)
+    np.testing.assert_allclose(first(*xs).data, np.concatenate([g.ravel() for g in plain]),
+                               rtol=1e-10, atol=1e-12)
+    if second:
+        assert tg.gradcheck(first, xs)
 
 
 def pair(low, high):
@@ -240,6 +246,14 @@ def test_activations_stay_finite_at_extremes(fn):
             assert np.isfinite(y.data).all() and np.isfinite(x.grad).all()
 
 
+def test_softplus_is_linear_above_the_threshold_as_pytorch():
+    x = tg.tensor([15.0, 9.0], dtype=np.float64, requires_grad=True)
+    y = F.softplus(x, beta=2.0)  # β·x = 30 > 20: x itself; 18 < 20: the soft formula
+    y.sum().backward()
+    assert y.data[0] == 15.0 and x.grad[0] == 1.0
+    assert y.data[1] == np.log1p(np.exp(18.0)) / 2 and x.grad[1] < 1.0
+
+
 def test_activation_argument_errors():
     with pytest.raises(ValueError, match="gelu: approximate"):
         F.gelu(tg.ones(2), approximate="fast")
@@ -263,8 +277,8 @@ def test_layer_norm(data):
                                             tg.Tensor(b)).data, ref, rtol=1e-9, atol=1e-10)
     check(lambda t, s, c: F.layer_norm(t, shape[-k:], s, c), x, w, b)
     check(lambda t: F.layer_norm(t, shape[-k:]), x)
-    if tg.ops.Sqrt.twice_differentiable:  # (its composed form uses √; converted in issue 16)
-        check2(lambda t, s, c: F.layer_norm(t, shape[-k:], s, c), x, w, b)
+    check2(lambda t, s, c: F.layer_norm(t, shape[-k:], s, c), x, w, b,
+           second=tg.ops.Sqrt.twice_differentiable)  # (its composed form uses √: issue 16)
 
 
 def test_layer_norm_errors_name_the_shapes():

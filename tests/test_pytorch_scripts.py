@@ -122,3 +122,21 @@ def test_manual_sgd_loop():
     assert losses[99] == pytest.approx(5.4507e-9, rel=1e-2)
     np.testing.assert_allclose(w.data.ravel(), [1.9999303, -1.0000697], rtol=1e-6)
     np.testing.assert_allclose(b.data, [0.5001063], rtol=1e-6)
+
+
+def test_dataloader_defaults_follow_the_spelling():
+    X, y = np.arange(10.0).reshape(5, 2), np.arange(5)
+    pytorch_style = DataLoader(TensorDataset(torch.tensor(X), torch.tensor(y)))
+    assert len(pytorch_style) == 5  # PyTorch's batch_size=1, in order (shuffle=False)
+    assert [yb.tolist() for _, yb in pytorch_style] == [[0], [1], [2], [3], [4]]
+    course_style = DataLoader(np.tile(X, (20, 1)), np.tile(y, 20), seed=0)
+    assert len(course_style) == 2  # the course's batch_size=64, shuffled
+    assert next(iter(course_style))[1].tolist() != np.tile(y, 20)[:64].tolist()
+    ds = TensorDataset(X, y)
+    assert len(ds) == 5 and [t.tolist() for t in ds[1]] == [[2.0, 3.0], 1]
+    with pytest.raises(ValueError, match="TensorDataset: the tensors have different lengths"):
+        TensorDataset(X, y[:3])
+    with pytest.raises(ValueError, match="DataLoader: expects a TensorDataset of 2 tensors"):
+        DataLoader(TensorDataset(X))
+    with pytest.raises(TypeError, match=r"DataLoader: give the targets too"):
+        DataLoader(X)
