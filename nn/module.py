@@ -35,7 +35,7 @@ import numpy as np
 from tinygrad_ng import autograd
 from tinygrad_ng.dtypes import get_default_dtype
 from tinygrad_ng.tensor import Tensor
-from tinygrad_ng.tensor_pytorch import zero_grads
+from tinygrad_ng.tensor_pytorch import to_dtype, zero_grads
 
 __all__ = ["Module", "ModuleDict", "ModuleList", "Parameter", "Sequential"]
 
@@ -284,14 +284,7 @@ class Module:
         """PyTorch's ``to``: ``model.to(tg.float64)`` casts every floating-point parameter
         and buffer in place (the tensors, and so an optimiser's references to them, stay the
         same); ``model.to("cpu")`` does nothing; another device raises."""
-        for a in args:
-            if isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda", "mps"):
-                device = a
-            else:
-                dtype = a
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"{type(self).__name__}.to: device {device!r}: tinygrad_ng runs "
-                               "on the CPU only (NumPy arrays)")
+        dtype = to_dtype(f"{type(self).__name__}.to", args, dtype, device)
         if dtype is None:
             return self
         dt = np.dtype(dtype)

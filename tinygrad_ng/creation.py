@@ -16,6 +16,7 @@ import numpy as np
 from . import random
 from .dtypes import get_default_dtype
 from .tensor import Tensor, _shape_args
+from .tensor_pytorch import check_device
 
 
 def _shape_of(shape: tuple) -> tuple[int, ...]:
@@ -75,7 +76,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     """PyTorch's ``torch.tensor``: a tensor holding a **copy** of ``data`` (a number, a nested
     list, an array or a Tensor), under the same dtype rules as ``Tensor(data)`` (which
     shares an array instead of copying it). ``device`` may only be ``"cpu"``."""
-    _check_device(device, "tensor")
+    check_device("tensor", device)
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, np.ndarray):
@@ -89,12 +90,6 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}")
     return Tensor(array)
-
-
-def _check_device(device: Any, op: str) -> None:
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(f"{op}: device {device!r}: tinygrad_ng runs on the CPU only "
-                           "(NumPy arrays); use device='cpu' or leave it out")
 
 
 def _like(x: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:

@@ -133,16 +133,7 @@ class PyTorchMethods:
     def to(self, *args: Any, dtype: Any = None, device: Any = None, copy: bool = False) -> Any:
         """PyTorch's ``to``: ``x.to(tg.float64)``, ``x.to("cpu")``, ``x.to(other_tensor)``,
         ``x.to("cpu", tg.float32)``. Any device but the CPU raises."""
-        for a in args:
-            if isinstance(a, str) and a.split(":")[0] in _DEVICES:
-                device = a
-            elif isinstance(a, _tensor.Tensor):
-                dtype = a.dtype
-            else:
-                dtype = a
-        if device is not None and str(device).split(":")[0] != "cpu":
-            raise RuntimeError(f"to: device {device!r}: tinygrad_ng runs on the CPU only "
-                               "(NumPy arrays); there is nothing to move")
+        dtype = to_dtype("to", args, dtype, device)
         out = self if dtype is None else self.astype(dtype)
         return out.clone() if copy and out is self else out
 
@@ -798,6 +789,27 @@ def zero_grads(params: Iterable[Any], set_to_none: bool = True) -> None:
             p.grad[...] = 0
         else:
             p.grad = np.zeros_like(p.grad)
+
+
+def to_dtype(who: str, args: tuple, dtype: Any = None, device: Any = None) -> Any:
+    """The dtype asked for by PyTorch's ``to(*args, dtype=, device=)`` arguments (None: keep
+    it), after checking that any device named is the CPU; a tensor argument gives its dtype."""
+    for a in args:
+        if isinstance(a, str) and a.split(":")[0] in _DEVICES:
+            device = a
+        elif isinstance(a, _tensor.Tensor):
+            dtype = a.dtype
+        else:
+            dtype = a
+    check_device(who, device)
+    return dtype
+
+
+def check_device(who: str, device: Any) -> None:
+    """Raise unless ``device`` is None or the CPU (``"cpu"``, ``"cpu:0"``)."""
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise RuntimeError(f"{who}: device {device!r}: tinygrad_ng runs on the CPU only "
+                           "(NumPy arrays); use device='cpu' or leave it out")
 
 
 _DEVICES = ("cpu", "cuda", "mps", "xla", "meta")
