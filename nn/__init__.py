@@ -9,6 +9,10 @@ Course notation → here: the layer ``l`` weights ``W[l]`` of shape ``(n[l], n[l
 batch-first, ``X`` of shape ``(m, n_x)`` (the course's ``X.T``).
 """
 
+import sys
+
+from tinygrad_ng import functional
+
 from . import init
 from .activation import ELU, GELU, SELU, Hardswish, Hardtanh, Mish, ReLU6, SiLU, Softplus
 from .layers import (
@@ -38,11 +42,15 @@ from .losses import (
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 from .serialization import load, save
 
+# PyTorch's path to the functional ops, torch.nn.functional: tg.nn.functional is
+# tinygrad_ng.functional, and `import tinygrad_ng.nn.functional as F` works too
+sys.modules[f"{__name__}.functional"] = functional
+
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten",
     "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
     "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "init",
-    "load", "save",
+    "functional", "load", "save",
     "ELU", "GELU", "SELU", "Hardswish", "Hardtanh", "HuberLoss", "L1Loss", "LayerNorm", "Mish",
     "NLLLoss", "ReLU6", "SiLU", "SmoothL1Loss", "Softplus",
 ]

@@ -140,3 +140,10 @@ def test_dataloader_defaults_follow_the_spelling():
         DataLoader(TensorDataset(X))
     with pytest.raises(TypeError, match=r"DataLoader: give the targets too"):
         DataLoader(X)
+
+
+def test_pytorch_module_paths():
+    import tinygrad_ng.nn.functional as F2  # import torch.nn.functional as F
+
+    assert F2 is torch.functional and torch.nn.functional.relu is F2.relu
+    assert torch.nn.Linear is nn.Linear and torch.optim.SGD is optim.SGD

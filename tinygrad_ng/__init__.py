@@ -85,6 +85,8 @@ bool = bool_  # noqa: A001
 float = float32  # noqa: A001
 int = int32  # noqa: A001
 
+from . import nn, optim  # noqa: E402  (tg.nn.Linear, tg.optim.SGD as torch.nn, torch.optim)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -96,5 +98,5 @@ __all__ = [
     "Size", "ValuesIndices", "bool", "bool_", "cat", "double", "empty", "float", "float16",
     "float32", "float64", "from_numpy", "full_like", "half", "int", "int8", "int16", "int32",
     "int64", "linspace", "long", "ones_like", "rand_like", "randint", "randn_like", "short",
-    "tensor", "uint8", "zeros_like", *_functions.__all__,
+    "tensor", "uint8", "zeros_like", "nn", "optim", *_functions.__all__,
 ]
