@@ -286,3 +286,16 @@ def test_layer_norm_errors_name_the_shapes():
         F.layer_norm(tg.ones(2, 3), (2,))
     with pytest.raises(ValueError, match=r"layer_norm: weight has shape \(2,\), expected \(3,\)"):
         F.layer_norm(tg.ones(2, 3), 3, weight=tg.ones(2))
+
+
+def test_errors_name_the_op_and_shapes():
+    with pytest.raises(ValueError, match=r"arctan2: shapes \(2,\) and \(3,\)"):
+        tg.ones(2).arctan2(tg.ones(3))
+    with pytest.raises(ValueError, match=r"logaddexp: shapes \(2, 1\) and \(3, 2\)"):
+        tg.ones(2, 1).logaddexp(tg.ones(3, 2))
+    with pytest.raises(ValueError, match="cumsum: axis 2 is out of range"):
+        tg.ones(2, 3).cumsum(2)
+    with pytest.raises(ValueError, match="cumprod: axis -3 is out of range"):
+        tg.ones(2, 3).cumprod(dim=-3)
+    with pytest.raises(ValueError, match="norm: axis 5 is out of range"):
+        tg.ones(2, 3).norm(dim=5)

@@ -155,6 +155,9 @@ def test_two_axis_transpose_swaps_as_pytorch():
     assert t.transpose(0, 2).shape == (4, 3, 2) and t.transpose(1, 2).shape == (2, 4, 3)
     assert t.transpose(2, 0, 1).shape == (4, 2, 3)  # three axes: NumPy's permutation
     assert t.transpose().shape == (4, 3, 2)
+    assert Tensor([1.0, 2.0]).transpose(0, -1).shape == (2,)  # 1-d: a swap with itself
+    with pytest.raises(ValueError, match="transpose: axis 1 is out of range"):
+        Tensor([1.0, 2.0]).transpose(0, 1)
     assert t.swapaxes(0, 1).shape == t.swapdims(0, 1).shape == (3, 2, 4)
     assert t.permute(2, 0, 1).shape == (4, 2, 3) and t.permute((1, 0, 2)).shape == (3, 2, 4)
     assert t.movedim(0, -1).shape == (3, 4, 2) and t.moveaxis((0, 1), (1, 0)).shape == \

@@ -476,7 +476,7 @@ class Tensor(PyTorchMethods):
         this agrees with NumPy's ``(1, 0)``); a full permutation of three or more axes
         reorders them, as NumPy; no axes reverse them all (``.T``)."""
         axes = _shape_args(axes) if axes else tuple(range(self.ndim))[::-1]
-        if len(axes) == 2 and self.ndim != 1:
+        if len(axes) == 2:
             return self.swapaxes(*axes)
         if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the "
