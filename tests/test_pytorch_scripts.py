@@ -142,6 +142,14 @@ def test_dataloader_defaults_follow_the_spelling():
         DataLoader(X)
 
 
+def test_save_and_load_a_state_dict_by_pytorchs_names(tmp_path):
+    model = nn.Linear(2, 2)
+    torch.save(model.state_dict(), tmp_path / "model.pt")
+    fresh = nn.Linear(2, 2)
+    fresh.load_state_dict(torch.load(tmp_path / "model.pt"))
+    np.testing.assert_array_equal(fresh.weight.data, model.weight.data)
+
+
 def test_pytorch_module_paths():
     import tinygrad_ng.nn.functional as F2  # import torch.nn.functional as F
 

@@ -86,6 +86,7 @@ float = float32  # noqa: A001
 int = int32  # noqa: A001
 
 from . import nn, optim  # noqa: E402  (tg.nn.Linear, tg.optim.SGD as torch.nn, torch.optim)
+from .nn import load, save  # noqa: E402  (torch.save / torch.load: .npz files, never pickle)
 
 __version__ = "0.1.0"
 
@@ -98,5 +99,5 @@ __all__ = [
     "Size", "ValuesIndices", "bool", "bool_", "cat", "double", "empty", "float", "float16",
     "float32", "float64", "from_numpy", "full_like", "half", "int", "int8", "int16", "int32",
     "int64", "linspace", "long", "ones_like", "rand_like", "randint", "randn_like", "short",
-    "tensor", "uint8", "zeros_like", "nn", "optim", *_functions.__all__,
+    "tensor", "uint8", "zeros_like", "nn", "optim", "load", "save", *_functions.__all__,
 ]
