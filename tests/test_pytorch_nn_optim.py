@@ -125,6 +125,23 @@ def test_init_normal_refuses_a_positional_mean_or_std():
     assert (w.data == 3).all()
 
 
+def test_pytorchs_init_names():
+    w = Tensor(np.zeros((400, 300)))
+    tg.manual_seed(0)
+    nn.init.kaiming_normal_(w)  # defaults: leaky_relu with a = 0, fan_in → √(2/300)
+    assert w.data.std() == pytest.approx(np.sqrt(2 / 300), rel=0.02)
+    nn.init.kaiming_uniform_(w, a=np.sqrt(5))  # nn.Linear's default: bound 1/√300
+    assert np.abs(w.data).max() <= 1 / np.sqrt(300) and np.abs(w.data).max() > 0.95 / np.sqrt(300)
+    nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu")
+    assert w.data.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+    nn.init.xavier_uniform_(w, gain=nn.init.calculate_gain("tanh"))
+    assert np.abs(w.data).max() <= 5 / 3 * np.sqrt(6 / 700)
+    assert nn.init.calculate_gain("leaky_relu", 0.2) == pytest.approx(np.sqrt(2 / 1.04))
+    assert (nn.init.ones_(w).data == 1).all() and (nn.init.constant_(w, 0.5).data == 0.5).all()
+    with pytest.raises(ValueError, match="unknown nonlinearity 'gelu'"):
+        nn.init.calculate_gain("gelu")
+
+
 # ------------------------------------------------------------------ optimisers
 def test_adagrad_follows_pytorchs_rule():
     w = Tensor([1.0], dtype=np.float64, requires_grad=True)
