@@ -384,6 +384,18 @@ def test_sort_topk_argsort_argmax_values():
         t.topk(5)
 
 
+def test_amax_amin_nonzero_masked_fill_():
+    t = Tensor(X, requires_grad=True)
+    np.testing.assert_array_equal(t.amax(dim=(0, 2)).data, X.max(axis=(0, 2)))
+    np.testing.assert_array_equal(tg.amin(t, 1, keepdim=True).data, X.min(1, keepdims=True))
+    np.testing.assert_array_equal(tg.nonzero(Tensor([[0, 3], [2, 0]])).data, [[0, 1], [1, 0]])
+    m = tg.zeros(2, 2)
+    assert m.masked_fill_(Tensor([[True, False], [False, True]]), 5.0) is m
+    np.testing.assert_array_equal(m.data, [[5, 0], [0, 5]])
+    with pytest.raises(RuntimeError, match="masked_fill_: a leaf tensor that requires grad"):
+        t.masked_fill_(X > 0, 0.0)
+
+
 def test_cumsum_all_any_comparisons_and_arithmetic_names():
     t = Tensor(np.arange(6.0).reshape(2, 3))
     np.testing.assert_array_equal(t.cumsum(dim=1).data, np.cumsum(t.data, 1))

@@ -77,6 +77,9 @@ mean = _method("mean")
 var = _method("var")
 std = _method("std")
 max = _method("max")
+amax = _method("amax")
+amin = _method("amin")
+nonzero = _method("nonzero")
 min = _method("min")
 prod = _method("prod")
 logsumexp = _method("logsumexp")
@@ -150,7 +153,8 @@ __all__ = ["allclose", "inference_mode", "is_tensor",
            "arctanh", "asin", "acos", "atan", "atan2", "asinh", "acosh", "atanh", "log2",
            "log10", "log1p", "exp2", "expm1", "logaddexp", "cbrt", "erf", "sign", "reciprocal",
            "neg", "pow", "clamp", "clip", "maximum", "minimum", "sum", "mean", "var", "std",
-           "max", "min", "prod", "logsumexp", "argmax", "argmin", "all", "any", "norm",
+           "max", "min", "amax", "amin", "nonzero", "prod", "logsumexp", "argmax", "argmin",
+           "all", "any", "norm",
            "cumsum", "cumprod", "softmax", "log_softmax", "matmul", "mm", "reshape",
            "transpose", "permute", "flatten", "squeeze", "unsqueeze", "flip", "roll", "gather",
            "index_select", "masked_fill", "split", "chunk", "unbind", "topk", "sort", "argsort",

@@ -384,6 +384,20 @@ class PyTorchMethods:
             values, idx = values.squeeze(d), idx.squeeze(d)
         return ValuesIndices(values, idx)
 
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """The largest values over ``dim`` (an int, a tuple or None); ties share the
+        gradient (PyTorch's ``amax``, NumPy's ``max(axis=…)``)."""
+        return self.max(axis=dim, keepdims=keepdim)
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """The smallest values over ``dim``; see :meth:`amax`."""
+        return self.min(axis=dim, keepdims=keepdim)
+
+    def nonzero(self) -> Any:
+        """The indices of the non-zero elements, one row each: an ``(n, ndim)`` int64
+        tensor (PyTorch's ``nonzero``; NumPy's ``argwhere``)."""
+        return self._make(np.argwhere(self.data).astype(np.int64), False)
+
     def argmax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None) -> Any:
         """Index of the (first) largest value along ``dim``, over the flattened tensor when
@@ -691,6 +705,10 @@ class PyTorchMethods:
 
     def div_(self, other: Any) -> Any:
         return self._inplace("div_", np.true_divide, other)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Any:
+        """:meth:`masked_fill` in place."""
+        return self._overwrite("masked_fill_", self.masked_fill(mask, value).data)
 
     def zero_(self) -> Any:
         """Set every element to 0 in place."""
