@@ -35,7 +35,8 @@ import numpy as np
 from tinygrad_ng import autograd
 from tinygrad_ng.dtypes import get_default_dtype
 from tinygrad_ng.tensor import Tensor
-from tinygrad_ng.tensor_pytorch import to_dtype, zero_grads
+from tinygrad_ng.tensor_inplace import zero_grads
+from tinygrad_ng.tensor_pytorch import to_dtype
 
 __all__ = ["Module", "ModuleDict", "ModuleList", "Parameter", "Sequential"]
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from tinygrad_ng.autograd import no_grad
 from tinygrad_ng.tensor import Tensor
-from tinygrad_ng.tensor_pytorch import zero_grads
+from tinygrad_ng.tensor_inplace import zero_grads
 
 ParamsArg = Iterable[Tensor] | Iterable[dict[str, Any]]
 

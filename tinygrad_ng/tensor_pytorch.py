@@ -7,24 +7,22 @@ or one call into an op of ``ops/``. The rules they follow:
 - PyTorch's meaning wherever PyTorch has the name; where NumPy gives the same spelling
   another meaning (``x.max(1)``, ``x.var(1)``, ``x.repeat``, ``x.sort``), the docstring says
   which one applies, and ambiguous calls raise instead of guessing.
-- In-place updates (``+=``, ``add_``, ``zero_`` …) write into ``.data`` and keep the
-  tensor's identity. Under ``tg.no_grad()`` that is how parameters are updated by hand. In
-  grad mode a leaf that requires grad refuses them (PyTorch's rule); on a tensor that is part
-  of a graph, ``y += x`` records ``y = y + x`` as a new node (the name is rebound) and the
-  named methods (``y.add_(x)``) raise. An array saved by a graph that has not been
-  backpropagated is read-only: updating it raises rather than corrupt that gradient.
+- In-place updates (``+=``, ``add_``, ``zero_`` …) come from
+  :class:`~tinygrad_ng.tensor_inplace.InPlaceMethods`, with their rules; reductions that
+  PyTorch and NumPy spell alike (``max(dim)``, ``var``, ``sort`` …) from
+  :class:`~tinygrad_ng.tensor_reductions.ReductionMethods`.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from . import autograd, random
+from .tensor_inplace import InPlaceMethods
+from .tensor_reductions import ReductionMethods, ValuesIndices  # noqa: F401 (re-exported)
 
 
 class Size(int):
@@ -44,26 +42,7 @@ class Size(int):
         return self.shape[dim]
 
 
-class ValuesIndices(NamedTuple):
-    """``(values, indices)`` from ``max(dim)``, ``min(dim)``, ``sort`` and ``topk`` (PyTorch's
-    named tuple)."""
-
-    values: Any
-    indices: Any
-
-    def __getattr__(self, name: str) -> Any:
-        raise AttributeError(
-            f"'{name}': this is the named tuple (values, indices) that PyTorch's x.max(dim) / "
-            "x.min(dim) / sort / topk return; use .values and .indices (NumPy's reading, the "
-            "values only, is x.max(axis=...))")
-
-
-_LEAF = ("{op}: a leaf tensor that requires grad cannot be used in an in-place operation "
-         "(PyTorch's rule): update parameters inside `with tg.no_grad():`, or build a new "
-         "tensor (w = w - lr * g)")
-
-
-class PyTorchMethods:
+class PyTorchMethods(ReductionMethods, InPlaceMethods):
     """PyTorch's everyday Tensor methods (mixed into :class:`~tinygrad_ng.tensor.Tensor`)."""
 
     __slots__ = ()
@@ -339,190 +318,6 @@ class PyTorchMethods:
                              f"tensor's shape {self.shape}")
         return _tensor.where(m, self._operand(value), self)
 
-    # ------------------------------------------------------------------ reductions
-    def var(self, *args: Any, axis: Any = None, keepdims: bool = False, ddof: Any = None,
-            dim: Any = None, keepdim: bool | None = None, correction: Any = None,
-            unbiased: bool | None = None) -> Any:
-        """Variance Σ(x − μ)²/(n − c) over ``axis``/``dim``, with c the correction.
-
-        NumPy's spelling ``var(axis=…)`` (and a bare ``var()``) divides by n (c = ``ddof``,
-        default 0); PyTorch's ``var(dim=…)`` by n − 1 (c = ``correction``, default 1;
-        ``unbiased=False`` gives n). A bare positional axis, ``x.var(1)``, means n in NumPy
-        and n − 1 in PyTorch, so it raises unless the correction is given.
-        """
-        axes, keepdims, ddof = _variance_args("var", self.ndim, args, axis, keepdims, ddof,
-                                              dim, keepdim, correction, unbiased)
-        return _tensor.ops.Var.apply(self._floating(), axis=axes, keepdims=keepdims,
-                                     ddof=ddof)
-
-    def std(self, *args: Any, axis: Any = None, keepdims: bool = False, ddof: Any = None,
-            dim: Any = None, keepdim: bool | None = None, correction: Any = None,
-            unbiased: bool | None = None) -> Any:
-        """√var, with the same arguments and the same NumPy/PyTorch rules as :meth:`var`."""
-        axes, keepdims, ddof = _variance_args("std", self.ndim, args, axis, keepdims, ddof,
-                                              dim, keepdim, correction, unbiased)
-        return _tensor.ops.Var.apply(self._floating(), axis=axes, keepdims=keepdims,
-                                     ddof=ddof).sqrt()
-
-    def _extreme_at(self, op: str, dim: Any, keepdim: bool, axis: Any) -> ValuesIndices:
-        """PyTorch's ``max(dim)`` / ``min(dim)``: the values at the first extreme, picked by
-        index, so the gradient goes to that element only."""
-        if axis is not None:
-            raise TypeError(f"{op}: got both dim (PyTorch's, (values, indices)) and axis= "
-                            "(NumPy's, values); give one")
-        if not isinstance(dim, numbers.Integral):
-            raise TypeError(f"{op}: dim must be an int, got {dim!r}; for several axes use "
-                            f"x.{op}(axis={dim!r}) (values only)")
-        if self.ndim == 0:
-            _tensor._axes(dim, 0, op)
-            values, indices = self.reshape(1)._extreme_at(op, 0, False, None)
-            return ValuesIndices(values.reshape(()), indices.reshape(()))
-        d = _tensor._axes(dim, self.ndim, op)[0]
-        idx = (self.argmax if op == "max" else self.argmin)(d, keepdim=True)
-        values = self.gather(d, idx)
-        if not keepdim:
-            values, idx = values.squeeze(d), idx.squeeze(d)
-        return ValuesIndices(values, idx)
-
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """The largest values over ``dim`` (an int, a tuple or None); ties share the
-        gradient (PyTorch's ``amax``, NumPy's ``max(axis=…)``)."""
-        return self.max(axis=dim, keepdims=keepdim)
-
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """The smallest values over ``dim``; see :meth:`amax`."""
-        return self.min(axis=dim, keepdims=keepdim)
-
-    def nonzero(self) -> Any:
-        """The indices of the non-zero elements, one row each: an ``(n, ndim)`` int64
-        tensor (PyTorch's ``nonzero``; NumPy's ``argwhere``)."""
-        return self._make(np.argwhere(self.data).astype(np.int64), False)
-
-    def argmax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-               keepdims: bool | None = None) -> Any:
-        """Index of the (first) largest value along ``dim``, over the flattened tensor when
-        None; an int64 tensor outside the graph."""
-        return self._arg_extreme(np.argmax, "argmax", dim, keepdim, axis, keepdims)
-
-    def argmin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-               keepdims: bool | None = None) -> Any:
-        """Index of the (first) smallest value; see :meth:`argmax`."""
-        return self._arg_extreme(np.argmin, "argmin", dim, keepdim, axis, keepdims)
-
-    def _arg_extreme(self, fn: Callable, op: str, dim: Any, keepdim: bool, axis: Any,
-                     keepdims: Any) -> Any:
-        axis, keep = _tensor._reduce_args(op, axis, keepdims, dim, keepdim)
-        if axis is not None and not isinstance(axis, numbers.Integral):
-            raise TypeError(f"{op}: dim must be an int or None, got {axis!r}")
-        if axis is not None:
-            axis = (_tensor._axes(axis, self.ndim, op) or (None,))[0]
-        if self.data.size == 0:
-            raise ValueError(f"{op}: the tensor of shape {self.shape} is empty")
-        out = fn(self.data, axis=axis, keepdims=bool(keep))
-        return self._make(np.asarray(out, dtype=np.int64), False)
-
-    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
-        """Indices that sort the tensor along ``dim`` (ties keep their order)."""
-        d = _tensor._axes(dim, self.ndim, "argsort")[0] if self.ndim else None
-        a = self.data
-        if descending:
-            order = np.argsort(-a if a.dtype.kind in "fi" else ~a if a.dtype == bool else
-                               a.max() - a, axis=d, kind="stable")
-        else:
-            order = np.argsort(a, axis=d, kind="stable")
-        return self._make(order.astype(np.int64, copy=False), False)
-
-    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False
-             ) -> ValuesIndices:
-        """``(values, indices)`` sorted along ``dim`` (PyTorch's ``sort``; unlike NumPy's
-        ``ndarray.sort`` it returns the result and leaves the tensor as it is)."""
-        idx = self.argsort(dim, descending)
-        if not self.ndim:
-            return ValuesIndices(self.clone(), idx)
-        return ValuesIndices(self.gather(dim, idx), idx)
-
-    def topk(self, k: int, dim: int = -1, largest: bool = True,
-             sorted: bool = True) -> ValuesIndices:  # noqa: A002 (PyTorch's name)
-        """The ``k`` largest (or smallest) entries along ``dim``: ``(values, indices)``."""
-        d = _tensor._axes(dim, self.ndim, "topk")[0]
-        if not isinstance(k, numbers.Integral) or not 0 <= k <= self.shape[d]:
-            raise ValueError(f"topk: k={k!r} is out of range for axis {d} of length "
-                             f"{self.shape[d]}")
-        idx = np.take(self.argsort(d, descending=largest).data, np.arange(k), axis=d)
-        return ValuesIndices(self.gather(d, idx), self._make(idx, False))
-
-    def prod(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-             keepdims: bool | None = None) -> Any:
-        """Product of the elements along ``dim`` (all when None); gradients exact with
-        zeros."""
-        axis, keep = _tensor._reduce_args("prod", axis, keepdims, dim, keepdim)
-        axes = _tensor._axes(axis, self.ndim, "prod")
-        if axes is None:
-            out = self.reshape(-1).prod(0)
-            return out.reshape(*(1,) * self.ndim) if keep else out
-        out = self
-        for a in sorted(axes, reverse=True):
-            n = out.shape[a]
-            if n == 0:
-                out = out.sum(axis=a, keepdims=True) * 0 + 1
-            else:
-                out = out.cumprod(a)._take(a, slice(n - 1, n))
-            if not keep:
-                out = out.squeeze(a)
-        return out
-
-    def cumsum(self, dim: Any = None, *, axis: Any = None) -> Any:
-        """Running sums along ``dim`` (over the flattened tensor when None)."""
-        x, d = self._scan_axis("cumsum", dim, axis)
-        return _tensor.ops.CumSum.apply(x, axis=d)
-
-    def cumprod(self, dim: Any = None, *, axis: Any = None) -> Any:
-        """Running products along ``dim`` (over the flattened tensor when None)."""
-        x, d = self._scan_axis("cumprod", dim, axis)
-        return _tensor.ops.CumProd.apply(x, axis=d)
-
-    def _scan_axis(self, op: str, dim: Any, axis: Any) -> tuple[Any, int]:
-        axis, _ = _tensor._reduce_args(op, axis, False, dim, None)
-        if axis is None or self.ndim == 0:
-            return self.reshape(-1), 0
-        return self, _tensor._axes(axis, self.ndim, op)[0]
-
-    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, *,
-             axis: Any = None, keepdims: bool | None = None) -> Any:
-        """The p-norm over ``dim`` (all elements when None): p = 2 or ``"fro"`` (Euclidean;
-        gradient 0 at the origin), 1, ``inf``, ``-inf``, 0 (count of non-zeros) or any
-        other positive number."""
-        axis, keep = _tensor._reduce_args("norm", axis, keepdims, dim, keepdim)
-        x = self._floating()
-        if p in ("fro", 2, None):
-            return _tensor.ops.Norm.apply(x, axis=_tensor._axes(axis, x.ndim, "norm"),
-                                          keepdims=keep)
-        if p == math.inf:
-            return x.abs().max(axis=axis, keepdims=keep)
-        if p == -math.inf:
-            return x.abs().min(axis=axis, keepdims=keep)
-        if p == 0:
-            return (x != 0).astype(x.dtype).sum(axis=axis, keepdims=keep)
-        if p == 1:
-            return x.abs().sum(axis=axis, keepdims=keep)
-        if not isinstance(p, numbers.Real) or isinstance(p, bool) or p < 0:
-            raise ValueError(f"norm: p must be 'fro', a non-negative number or ±inf, got {p!r}")
-        return (x.abs() ** p).sum(axis=axis, keepdims=keep) ** (1 / p)
-
-    def all(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-            keepdims: bool | None = None) -> Any:
-        """True where every element along ``dim`` is non-zero (a bool tensor)."""
-        axis, keep = _tensor._reduce_args("all", axis, keepdims, dim, keepdim)
-        return self._make(np.asarray(np.all(self.data, axis=_tensor._axes(
-            axis, self.ndim, "all"), keepdims=keep)), False)
-
-    def any(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
-            keepdims: bool | None = None) -> Any:
-        """True where some element along ``dim`` is non-zero (a bool tensor)."""
-        axis, keep = _tensor._reduce_args("any", axis, keepdims, dim, keepdim)
-        return self._make(np.asarray(np.any(self.data, axis=_tensor._axes(
-            axis, self.ndim, "any"), keepdims=keep)), False)
-
     # ------------------------------------------------------------------ comparisons
     def eq(self, other: Any) -> Any:
         return self == other
@@ -678,137 +473,6 @@ class PyTorchMethods:
     asin, acos, atan, atan2 = arcsin, arccos, arctan, arctan2
     asinh, acosh, atanh = arcsinh, arccosh, arctanh
 
-    # ------------------------------------------------------------------ in place
-    def __iadd__(self, other: Any) -> Any:
-        return self._inplace("+=", np.add, other, lambda: self + other)
-
-    def __isub__(self, other: Any) -> Any:
-        return self._inplace("-=", np.subtract, other, lambda: self - other)
-
-    def __imul__(self, other: Any) -> Any:
-        return self._inplace("*=", np.multiply, other, lambda: self * other)
-
-    def __itruediv__(self, other: Any) -> Any:
-        return self._inplace("/=", np.true_divide, other, lambda: self / other)
-
-    def add_(self, other: Any, alpha: float = 1) -> Any:
-        """``self += alpha·other`` in place (see the module's rules)."""
-        return self._inplace("add_", np.add, other if alpha == 1 else _scaled(other, alpha))
-
-    def sub_(self, other: Any, alpha: float = 1) -> Any:
-        """``self −= alpha·other`` in place."""
-        return self._inplace("sub_", np.subtract,
-                             other if alpha == 1 else _scaled(other, alpha))
-
-    def mul_(self, other: Any) -> Any:
-        return self._inplace("mul_", np.multiply, other)
-
-    def div_(self, other: Any) -> Any:
-        return self._inplace("div_", np.true_divide, other)
-
-    def masked_fill_(self, mask: Any, value: Any) -> Any:
-        """:meth:`masked_fill` in place."""
-        return self._overwrite("masked_fill_", self.masked_fill(mask, value).data)
-
-    def zero_(self) -> Any:
-        """Set every element to 0 in place."""
-        return self.fill_(0)
-
-    def fill_(self, value: Any) -> Any:
-        """Set every element to ``value`` in place."""
-        return self._overwrite("fill_", value)
-
-    def copy_(self, src: Any) -> Any:
-        """Copy ``src``'s values (broadcast to this shape) into this tensor in place."""
-        return self._overwrite("copy_", src)
-
-    def clamp_(self, min: Any = None, max: Any = None) -> Any:  # noqa: A002
-        """:meth:`clamp` in place."""
-        self._check_inplace("clamp_", min, max)
-        self._write("clamp_", lambda a: np.clip(a, _value(min), _value(max), out=a))
-        return self
-
-    clip_ = clamp_
-
-    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Any:
-        """Fill with normal samples from the library's generator, in place."""
-        return self._overwrite("normal_", random.generator().normal(mean, std, self.shape))
-
-    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Any:
-        """Fill with uniform samples from [a, b), in place."""
-        return self._overwrite("uniform_", random.generator().uniform(a, b, self.shape))
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        """``x[index] = value`` in place, under the in-place rules."""
-        self._check_inplace("setitem", value)
-        idx = _tensor._index(index)
-        self._write("setitem", lambda a: a.__setitem__(idx, _value(value)))
-
-    def _inplace(self, op: str, ufunc: np.ufunc, other: Any,
-                 out_of_place: Callable[[], Any] | None = None) -> Any:
-        """``ufunc(self, other)`` written into ``self.data``; in grad mode, on a tensor of
-        a graph, the operators record ``out_of_place()`` instead (a new node)."""
-        if out_of_place is not None and self._recording(other):
-            if self.requires_grad and self._ctx is None:
-                raise RuntimeError(_LEAF.format(op=op))
-            return out_of_place()
-        self._check_inplace(op, other)
-        o = _value(other)
-        self._write(op, lambda a: ufunc(a, o, out=a, casting="same_kind"))
-        return self
-
-    def _overwrite(self, op: str, value: Any) -> Any:
-        self._check_inplace(op, value)
-        v = _value(value)
-        self._write(op, lambda a: np.copyto(a, v, casting="same_kind"))
-        return self
-
-    def _recording(self, *others: Any) -> bool:
-        """Whether an update of self by ``others`` would have to be recorded in a graph."""
-        return autograd.is_grad_enabled() and (self.requires_grad or any(
-            isinstance(o, _tensor.Tensor) and o.requires_grad for o in others))
-
-    def _check_inplace(self, op: str, *others: Any) -> None:
-        """Refuse an in-place update that a graph would have to record."""
-        if not self._recording(*others):
-            return
-        if self.requires_grad and self._ctx is None:
-            raise RuntimeError(_LEAF.format(op=op))
-        raise RuntimeError(f"{op}: this in-place update would have to be recorded in the "
-                           "graph, which named in-place methods do not do: write it as a new "
-                           "tensor (y = y + x, tg.where(mask, v, y)), or run it under "
-                           "tg.no_grad()")
-
-    def _write(self, op: str, fn: Callable[[np.ndarray], Any]) -> None:
-        a = self.data
-        if not a.flags.writeable:
-            if id(a) in autograd._locks:
-                raise RuntimeError(
-                    f"{op}: this tensor's array is saved for a backward pass that has not run "
-                    "yet (it stays read-only until backward() frees the graph, or the graph "
-                    "is dropped); updating it in place would corrupt that gradient. Call "
-                    "backward() first, or build a new tensor (x = x + y)")
-            raise RuntimeError(f"{op}: this tensor's array is read-only (a broadcast view or "
-                               "a read-only NumPy array); work on a copy: x = x.clone()")
-        try:
-            fn(a)
-        except (TypeError, ValueError) as e:
-            kind = TypeError if isinstance(e, TypeError) else ValueError  # (not NumPy's
-            raise kind(f"{op}: cannot update a tensor of shape {self.shape} and dtype "  # own
-                       f"{self.dtype} in place: {e}") from None  # subclasses: other arguments)
-
-
-def zero_grads(params: Iterable[Any], set_to_none: bool = True) -> None:
-    """``p.grad = None`` for every ``p``, or zeros in place with ``set_to_none=False``."""
-    for p in params:
-        if set_to_none or p.grad is None:
-            p.grad = None
-        elif p.grad.flags.writeable:
-            p.grad[...] = 0
-        else:
-            p.grad = np.zeros_like(p.grad)
-
-
 def to_dtype(who: str, args: tuple, dtype: Any = None, device: Any = None) -> Any:
     """The dtype asked for by PyTorch's ``to(*args, dtype=, device=)`` arguments (None: keep
     it), after checking that any device named is the CPU; a tensor argument gives its dtype."""
@@ -833,19 +497,6 @@ def check_device(who: str, device: Any) -> None:
 _DEVICES = ("cpu", "cuda", "mps", "xla", "meta")
 
 
-def _value(x: Any) -> Any:
-    """The array behind a Tensor operand; anything else as it is."""
-    if isinstance(x, memoryview):
-        raise TypeError("got a memoryview: in tinygrad_ng p.grad is already the NumPy array "
-                        "(p.grad.data is NumPy's raw buffer); use p.grad itself")
-    return x.data if isinstance(x, _tensor.Tensor) else x
-
-
-def _scaled(other: Any, alpha: float) -> Any:
-    return other * alpha if isinstance(other, _tensor.Tensor) else np.multiply(
-        _value(other), alpha)
-
-
 def _dims(dims: tuple) -> Any:
     """``f(0, 1)`` or ``f((0, 1))`` → (0, 1)."""
     return tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
@@ -863,32 +514,6 @@ def _check_range(idx: np.ndarray, n: int, op: str) -> None:
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx[(idx < 0) | (idx >= n)].flat[0]
         raise IndexError(f"{op}: index {bad} is out of range for an axis of length {n}")
-
-
-def _variance_args(op: str, ndim: int, args: tuple, axis: Any, keepdims: bool, ddof: Any,
-                   dim: Any, keepdim: Any, correction: Any,
-                   unbiased: Any) -> tuple[Any, bool, Any]:
-    """(axes, keepdims, ddof) for ``var``/``std`` under the rules of :meth:`var`."""
-    if len(args) > 1:
-        raise TypeError(f"{op}: the second positional argument is keepdims in NumPy and "
-                        "unbiased in PyTorch; give it by name (keepdims=, ddof= or keepdim=, "
-                        "correction=, unbiased=)")
-    given = [c for c in (ddof, correction, None if unbiased is None else int(bool(unbiased)))
-             if c is not None]
-    if len(given) > 1:
-        raise TypeError(f"{op}: give one of ddof=, correction= and unbiased=")
-    if args:
-        if axis is not None or dim is not None:
-            raise TypeError(f"{op}: the axis was given both by position and by name")
-        if not given:
-            raise TypeError(f"{op}: x.{op}({args[0]!r}) divides by n in NumPy and by n − 1 in "
-                            f"PyTorch; say which: x.{op}(axis={args[0]!r}) (n), "
-                            f"x.{op}(dim={args[0]!r}) (n − 1), or pass ddof=/correction=")
-        axis = args[0]
-    torch = dim is not None
-    axis, keepdims = _tensor._reduce_args(op, axis, keepdims, dim, keepdim)
-    correction = given[0] if given else (1 if torch else 0)
-    return _tensor._axes(axis, ndim, op), keepdims, correction
 
 
 from . import tensor as _tensor  # noqa: E402  (this module is Tensor's base: names at call time)
