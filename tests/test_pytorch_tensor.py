@@ -230,6 +230,13 @@ def test_inplace_on_an_array_saved_for_backward_raises_instead_of_corrupting():
     np.testing.assert_array_equal(w.grad, [1.0, 2.0])  # the gradient is intact
     x += 1.0  # freed by backward: writeable again
     np.testing.assert_array_equal(x.data, [2.0, 3.0])
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    xt = x.T  # a view of x's array, made before the graph saved it
+    loss = (x * w[0]).sum()
+    with pytest.raises(RuntimeError, match="saved for a backward pass that has not run yet"):
+        xt += 1.0
+    loss.backward()
+    assert w.grad[0] == 1.0 + 10.0  # 1 from the first graph, then Σx, untouched
     ro = Tensor(np.broadcast_to(np.ones(1), (3,)))
     with pytest.raises(RuntimeError, match="read-only"):
         ro.fill_(0)

@@ -137,8 +137,9 @@ class InPlaceMethods:
 
     def _write(self, op: str, fn: Callable[[np.ndarray], Any]) -> None:
         a = self.data
-        if not a.flags.writeable:
-            if id(a) in autograd._locks:
+        base = a.base if isinstance(a.base, np.ndarray) else None  # (a view: x.T, x[0])
+        if not a.flags.writeable or (base is not None and not base.flags.writeable):
+            if id(a) in autograd._locks or (base is not None and id(base) in autograd._locks):
                 raise RuntimeError(
                     f"{op}: this tensor's array is saved for a backward pass that has not run "
                     "yet (it stays read-only until backward() frees the graph, or the graph "
