@@ -499,6 +499,9 @@ def test_top_level_functions_and_helpers():
     assert tg.float32 is np.float32 and tg.float is np.float32 and tg.double is np.float64
     assert tg.long is np.int64 and tg.int is np.int32 and tg.bool is np.bool_
     assert tg.half is np.float16
+    star: dict = {}
+    exec("from tinygrad_ng import *", star)  # never shadows Python's sum, max, float ...
+    assert "sum" not in star and "float" not in star and "exp" in star and "tensor" in star
     w = tg.ones(2, requires_grad=True)
     with tg.inference_mode():
         assert not (w * 2).requires_grad

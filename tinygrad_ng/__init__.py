@@ -6,6 +6,8 @@
     J.backward()               # a.grad = 3, b.grad = 6, c.grad = 9
 """
 
+import builtins
+
 from . import (  # tg.data.DataLoader, tg.tune, ...: one import away
     autograd,
     data,
@@ -96,8 +98,11 @@ __all__ = [
     "get_default_dtype", "grad", "gradcheck", "is_grad_enabled", "manual_seed", "no_grad",
     "numerical_grad", "ones", "rand", "randn", "set_default_dtype", "set_grad_enabled",
     "stack", "where", "zeros", "autograd", "data", "functional", "tune", "utils", "xp",
-    "Size", "ValuesIndices", "bool", "bool_", "cat", "double", "empty", "float", "float16",
-    "float32", "float64", "from_numpy", "full_like", "half", "int", "int8", "int16", "int32",
+    "Size", "ValuesIndices", "bool_", "cat", "double", "empty", "float16",
+    "float32", "float64", "from_numpy", "full_like", "half", "int8", "int16", "int32",
     "int64", "linspace", "long", "ones_like", "rand_like", "randint", "randn_like", "short",
-    "tensor", "uint8", "zeros_like", "nn", "optim", "load", "save", *_functions.__all__,
+    "tensor", "uint8", "zeros_like", "nn", "optim", "load", "save",
+    # (names that would shadow Python's builtins under `from tinygrad_ng import *` - sum,
+    # max, abs, float, ... - stay attributes only: tg.sum, tg.float)
+    *(name for name in _functions.__all__ if not hasattr(builtins, name)),
 ]
