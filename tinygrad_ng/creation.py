@@ -1,8 +1,8 @@
-"""Constructors: ``tg.zeros``, ``tg.ones``, ``tg.randn`` … and PyTorch's ``tg.tensor``,
-``tg.from_numpy``, the ``*_like`` family, ``tg.randint`` and ``tg.linspace``.
+"""PyTorch's constructors beside ``tg.zeros``, ``tg.ones``, ``tg.randn`` … (in
+``tensor.py``): ``tg.tensor``, ``tg.from_numpy``, the ``*_like`` family, ``tg.randint``,
+``tg.linspace`` and ``tg.empty``.
 
-Shapes are given as a tuple or as separate ints (``tg.zeros(2, 3)`` = ``tg.zeros((2, 3))``);
-floats get the default float dtype (``tg.set_default_dtype``) unless ``dtype=`` says
+Floats get the default float dtype (``tg.set_default_dtype``) unless ``dtype=`` says
 otherwise; random draws come from the library's generator (``tg.manual_seed``).
 """
 
@@ -14,60 +14,8 @@ from typing import Any
 import numpy as np
 
 from . import random
-from .dtypes import get_default_dtype
-from .tensor import Tensor, _shape_args
+from .tensor import Tensor, _float, _shape_args, rand, randn, zeros
 from .tensor_pytorch import check_device
-
-
-def _shape_of(shape: tuple) -> tuple[int, ...]:
-    return _shape_args(shape) if shape else ()
-
-
-def _float(dtype: Any) -> np.dtype:
-    return get_default_dtype() if dtype is None else np.dtype(dtype)
-
-
-def zeros(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    return Tensor(np.zeros(_shape_of(shape), _float(dtype)), requires_grad=requires_grad)
-
-
-def ones(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    return Tensor(np.ones(_shape_of(shape), _float(dtype)), requires_grad=requires_grad)
-
-
-def full(shape: Any, fill_value: float, requires_grad: bool = False,
-         dtype: Any = None) -> Tensor:
-    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
-    if dtype is None:
-        dtype = Tensor(fill_value).dtype
-    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
-
-
-def arange(start: float, stop: float | None = None, step: float = 1,
-           requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """Like ``np.arange``: integer arguments give int64, floats the default float dtype."""
-    if stop is None:
-        start, stop = 0, start
-    if dtype is None:
-        ints = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
-        dtype = np.int64 if ints else get_default_dtype()
-    return Tensor(np.arange(start, stop, step, dtype=dtype), requires_grad=requires_grad)
-
-
-def randn(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """Standard normal samples from the library's generator (``tg.manual_seed``)."""
-    data = random.generator().standard_normal(_shape_of(shape)).astype(_float(dtype))
-    return Tensor(data, requires_grad=requires_grad)
-
-
-def rand(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """Uniform samples in [0, 1) from the library's generator."""
-    data = random.generator().random(_shape_of(shape)).astype(_float(dtype))
-    return Tensor(data, requires_grad=requires_grad)
-
-
-def eye(n: int, m: int | None = None, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    return Tensor(np.eye(n, m, dtype=_float(dtype)), requires_grad=requires_grad)
 
 
 # ---------------------------------------------------------------------- PyTorch's factories

@@ -614,6 +614,58 @@ def _index(index: Any) -> Any:
     return index
 
 
+# ---------------------------------------------------------------------- constructors
+def _shape_of(shape: tuple) -> tuple[int, ...]:
+    return _shape_args(shape) if shape else ()
+
+
+def _float(dtype: Any) -> np.dtype:
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def zeros(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    return Tensor(np.zeros(_shape_of(shape), _float(dtype)), requires_grad=requires_grad)
+
+
+def ones(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    return Tensor(np.ones(_shape_of(shape), _float(dtype)), requires_grad=requires_grad)
+
+
+def full(shape: Any, fill_value: float, requires_grad: bool = False,
+         dtype: Any = None) -> Tensor:
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    if dtype is None:
+        dtype = Tensor(fill_value).dtype
+    return Tensor(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1,
+           requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Like ``np.arange``: integer arguments give int64, floats the default float dtype."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
+        dtype = np.int64 if ints else get_default_dtype()
+    return Tensor(np.arange(start, stop, step, dtype=dtype), requires_grad=requires_grad)
+
+
+def randn(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Standard normal samples from the library's generator (``tg.manual_seed``)."""
+    data = random.generator().standard_normal(_shape_of(shape)).astype(_float(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def rand(*shape: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Uniform samples in [0, 1) from the library's generator."""
+    data = random.generator().random(_shape_of(shape)).astype(_float(dtype))
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def eye(n: int, m: int | None = None, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    return Tensor(np.eye(n, m, dtype=_float(dtype)), requires_grad=requires_grad)
+
+
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """``condition ? a : b`` elementwise, with broadcasting; no gradient to ``condition``."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
@@ -646,5 +698,4 @@ def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -
     return ops.Stack.apply(*tensors, axis=axis)
 
 
-from . import functional, ops  # noqa: E402  (ops are built on Tensor)
-from .creation import arange, eye, full, ones, rand, randn, zeros  # noqa: E402, F401
+from . import functional, ops, random  # noqa: E402  (ops are built on Tensor)
