@@ -87,17 +87,16 @@ def lecun_normal_(tensor: Tensor) -> Tensor:
     return normal_(tensor, std=math.sqrt(1.0 / fan_in))
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
-    """Glorot & Bengio: N(0, gain²·2/(n[l-1] + n[l]))."""
+def xavier_normal_(tensor: Tensor) -> Tensor:
+    """Glorot & Bengio: N(0, 2/(n[l-1] + n[l]))."""
     fan_in, fan_out = fans(tensor)
-    return normal_(tensor, std=gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, std=math.sqrt(2.0 / (fan_in + fan_out)))
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
-    """Glorot & Bengio, uniform: U(−r, r) with r = gain·√(6/(n[l-1] + n[l])) (same
-    variance)."""
+def xavier_uniform_(tensor: Tensor) -> Tensor:
+    """Glorot & Bengio, uniform: U(−r, r) with r = √(6/(n[l-1] + n[l])) (same variance)."""
     fan_in, fan_out = fans(tensor)
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    bound = math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
 
 

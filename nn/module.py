@@ -269,16 +269,22 @@ class Module:
         """Evaluation mode: ``train(False)``."""
         return self.train(False)
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter; returns self.
+
+        ``requires_grad_(False)`` **freezes** the module (transfer learning: keep a
+        pre-trained body fixed): backward no longer computes its gradients and optimisers
+        leave it unchanged. Frozen parameters stay parameters (in ``parameters()`` and the
+        state dict); ``requires_grad_()`` unfreezes them for fine-tuning.
+        """
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (``.grad = None``; ``set_to_none=False`` fills
         the gradient arrays with zeros instead)."""
         zero_grads(self.parameters(), set_to_none)
-
-    def requires_grad_(self, requires_grad: bool = True) -> Module:
-        """Freeze (False) or unfreeze every parameter; returns self."""
-        for p in self.parameters():
-            p.requires_grad_(requires_grad)
-        return self
 
     # ------------------------------------------------------------------ dtypes
     def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:

@@ -42,7 +42,12 @@ def _same_length(X: np.ndarray, Y: np.ndarray, who: str) -> None:
 
 class TensorDataset:
     """Examples stored in tensors of equal length, PyTorch's ``TensorDataset(X, y)``:
-    ``dataset[i]`` is the tuple of their i-th rows. Give it to :class:`DataLoader`."""
+    ``dataset[i]`` is the tuple of their i-th rows.
+
+    ``DataLoader(TensorDataset(X, Y))``, PyTorch's form, has PyTorch's defaults
+    ``batch_size=1, shuffle=False``; ``DataLoader(X, Y)`` has the course's, ``batch_size=64,
+    shuffle=True``.
+    """
 
     def __init__(self, *tensors: Any) -> None:
         if not tensors:
@@ -68,10 +73,6 @@ class DataLoader:
     ``drop_last``. With ``seed`` the sequence of epochs is repeatable on its own; without,
     it follows ``tg.manual_seed``. ``len(loader)`` is the number of batches per epoch.
     Arrays keep their dtype (``Standardizer`` and the ``make_*`` datasets give float32).
-
-    ``DataLoader(X, Y)`` defaults to ``batch_size=64, shuffle=True`` (the course's);
-    PyTorch's form ``DataLoader(TensorDataset(X, Y))`` to PyTorch's ``batch_size=1,
-    shuffle=False``.
     """
 
     def __init__(self, X: Any, Y: Any = None, batch_size: int | None = None,
