@@ -9,12 +9,18 @@ Course notation → here: the layer ``l`` weights ``W[l]`` of shape ``(n[l], n[l
 batch-first, ``X`` of shape ``(m, n_x)`` (the course's ``X.T``).
 """
 
+import sys
+
+from tinygrad_ng import functional
+
 from . import init
+from .activation import ELU, GELU, SELU, Hardswish, Hardtanh, Mish, ReLU6, SiLU, Softplus
 from .layers import (
     BatchNorm1d,
     Dropout,
     Flatten,
     Identity,
+    LayerNorm,
     LeakyReLU,
     Linear,
     LogSoftmax,
@@ -23,14 +29,30 @@ from .layers import (
     Softmax,
     Tanh,
 )
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 from .serialization import load, save
 from .transfer import freeze_all_but_last, layers_with_parameters, replace_head
+
+# PyTorch's path to the functional ops, torch.nn.functional: tg.nn.functional is
+# tinygrad_ng.functional, and `import tinygrad_ng.nn.functional as F` works too
+sys.modules[f"{__name__}.functional"] = functional
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten",
     "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
     "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
-    "freeze_all_but_last", "init", "layers_with_parameters", "load", "replace_head", "save",
+    "freeze_all_but_last", "functional", "init", "layers_with_parameters", "load",
+    "replace_head", "save",
+    "ELU", "GELU", "SELU", "Hardswish", "Hardtanh", "HuberLoss", "L1Loss", "LayerNorm", "Mish",
+    "NLLLoss", "ReLU6", "SiLU", "SmoothL1Loss", "Softplus",
 ]

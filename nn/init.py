@@ -33,7 +33,8 @@ import numpy as np
 from tinygrad_ng import random
 from tinygrad_ng.tensor import Tensor
 
-__all__ = ["fans", "he_normal_", "lecun_normal_", "normal_", "uniform_", "xavier_normal_",
+__all__ = ["calculate_gain", "constant_", "fans", "he_normal_", "kaiming_normal_",
+           "kaiming_uniform_", "lecun_normal_", "normal_", "ones_", "uniform_", "xavier_normal_",
            "xavier_uniform_", "zeros_"]
 
 
@@ -63,8 +64,10 @@ def zeros_(tensor: Tensor) -> Tensor:
     return _fill(tensor, np.zeros(tensor.shape))
 
 
-def normal_(tensor: Tensor, std: float = 0.01, mean: float = 0.0) -> Tensor:
-    """N(mean, std²); the default is the course's ``np.random.randn(...) * 0.01``."""
+def normal_(tensor: Tensor, *, std: float = 0.01, mean: float = 0.0) -> Tensor:
+    """N(mean, std²); the default is the course's ``np.random.randn(...) * 0.01`` (PyTorch's
+    default is std = 1). ``mean`` and ``std`` are keywords only: PyTorch's positional order
+    is ``normal_(w, mean, std)``, so a positional call would be read differently."""
     return _fill(tensor, mean + std * random.source().standard_normal(tensor.shape))
 
 
@@ -99,4 +102,51 @@ def xavier_uniform_(tensor: Tensor) -> Tensor:
     """Glorot & Bengio, uniform: U(−r, r) with r = √(6/(n[l-1] + n[l])) (same variance)."""
     fan_in, fan_out = fans(tensor)
     bound = math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound)
+
+
+# ---------------------------------------------------------------------- PyTorch's names
+def ones_(tensor: Tensor) -> Tensor:
+    """Fill with 1."""
+    return _fill(tensor, np.ones(tensor.shape))
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill with ``val``."""
+    return _fill(tensor, np.full(tensor.shape, val))
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """PyTorch's recommended gain for an activation: 1 (linear, sigmoid), 5/3 (tanh), √2
+    (relu), √(2/(1 + a²)) (leaky_relu with slope a, default 0.01), 3/4 (selu)."""
+    if nonlinearity == "leaky_relu":
+        a = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + a * a))
+    gains = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "tanh": 5 / 3,
+             "relu": math.sqrt(2.0), "selu": 0.75}
+    if nonlinearity.startswith("conv"):
+        return 1.0
+    if nonlinearity not in gains:
+        raise ValueError(f"nn.init.calculate_gain: unknown nonlinearity {nonlinearity!r}")
+    return gains[nonlinearity]
+
+
+def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str) -> float:
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"nn.init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = fans(tensor)
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
+
+
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu") -> Tensor:
+    """PyTorch's He initialisation: N(0, std²), std = gain/√fan (the defaults give
+    √(2/n[l-1]), as :func:`he_normal_`)."""
+    return normal_(tensor, std=_kaiming_std(tensor, a, mode, nonlinearity))
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu") -> Tensor:
+    """U(−r, r) with r = gain·√(3/fan) (``a=√5`` gives nn.Linear's default, 1/√n[l-1])."""
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound)

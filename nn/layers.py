@@ -20,8 +20,8 @@ from tinygrad_ng.tensor import Tensor
 from . import init as nn_init
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "Dropout", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax",
-           "ReLU", "Sigmoid", "Softmax", "Tanh"]
+__all__ = ["BatchNorm1d", "Dropout", "Flatten", "Identity", "LayerNorm", "LeakyReLU", "Linear",
+           "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh"]
 
 _INITS: dict[str, Callable[[Tensor], Tensor]] = {
     "he_normal": nn_init.he_normal_,
@@ -107,7 +107,11 @@ class Linear(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged (a placeholder layer)."""
+    """Returns its input unchanged (a placeholder layer); arguments are ignored, as in
+    PyTorch."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
 
     def forward(self, x: Any) -> Any:
         return x
@@ -194,9 +198,14 @@ class BatchNorm1d(Module):
     running variance uses the unbiased batch variance). γ and β are the parameters
     ``weight`` and ``bias`` (also reachable as ``gamma`` and ``beta``); ``running_mean`` and
     ``running_var`` are buffers, saved in the state dict but not trained.
+
+    ``affine=False`` leaves out γ and β (both None); ``track_running_stats=False`` keeps no
+    running estimates (the buffers are None) and normalises with the batch's statistics in
+    evaluation mode too, as PyTorch.
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
                  dtype: Any = None) -> None:
         super().__init__()
         n = self.num_features = _check_features(num_features, "BatchNorm1d", "num_features")
@@ -207,11 +216,13 @@ class BatchNorm1d(Module):
             raise ValueError(f"BatchNorm1d: momentum must be a number in [0, 1], got {momentum!r}"
                              " (the cumulative average of momentum=None is not supported)")
         self.eps, self.momentum = eps, momentum
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         dt = get_default_dtype() if dtype is None else np.dtype(dtype)
-        self.weight = Parameter(np.ones(n, dtype=dt))
-        self.bias = Parameter(np.zeros(n, dtype=dt))
-        self.register_buffer("running_mean", Tensor(np.zeros(n, dtype=dt)))
-        self.register_buffer("running_var", Tensor(np.ones(n, dtype=dt)))
+        self.register_parameter("weight", Parameter(np.ones(n, dtype=dt)) if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(n, dtype=dt)) if affine else None)
+        tracked = track_running_stats
+        self.register_buffer("running_mean", Tensor(np.zeros(n, dtype=dt)) if tracked else None)
+        self.register_buffer("running_var", Tensor(np.ones(n, dtype=dt)) if tracked else None)
 
     @property
     def gamma(self) -> Tensor:
@@ -229,10 +240,42 @@ class BatchNorm1d(Module):
             raise ValueError(f"{self!r}: expected a batch of shape (m, {self.num_features}) or "
                              f"(m, {self.num_features}, L), got {z.shape}")
         return F.batch_norm(z, self.weight, self.bias, self.running_mean, self.running_var,
-                            training=self.training, momentum=self.momentum, eps=self.eps)
+                            training=self.training or not self.track_running_stats,
+                            momentum=self.momentum, eps=self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+        extra = "" if self.affine else ", affine=False"
+        extra += "" if self.track_running_stats else ", track_running_stats=False"
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}{extra}"
+
+
+class LayerNorm(Module):
+    """Layer normalisation: each example normalised over its last axes, of shape
+    ``normalized_shape`` (an int for the last axis), then scaled by ``weight`` (ones) and
+    shifted by ``bias`` (zeros) of that shape (PyTorch's ``nn.LayerNorm``). Unlike batch
+    norm it uses no batch statistics, so training and evaluation compute the same thing."""
+
+    def __init__(self, normalized_shape: Any, eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True, dtype: Any = None) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
+            else tuple(normalized_shape)
+        for n in shape:
+            _check_features(n, "LayerNorm", "normalized_shape")
+        self.normalized_shape, self.eps = tuple(int(n) for n in shape), eps
+        self.elementwise_affine = bool(elementwise_affine)
+        dt = get_default_dtype() if dtype is None else np.dtype(dtype)
+        affine = elementwise_affine
+        self.register_parameter("weight", Parameter(np.ones(shape, dt)) if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(shape, dt)) if affine and bias
+                                else None)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        extra = "" if self.elementwise_affine else ", elementwise_affine=False"
+        return f"{self.normalized_shape}, eps={self.eps}{extra}"
 
 
 class Dropout(Module):

@@ -13,7 +13,8 @@ from tinygrad_ng.tensor import Tensor
 
 from .module import Module
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss",
+           "NLLLoss", "SmoothL1Loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -76,3 +77,46 @@ class MSELoss(_Loss):
 
     def forward(self, pred: Any, target: Any) -> Tensor:
         return F.mse_loss(pred, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error: L = |ŷ − y|."""
+
+    def forward(self, pred: Any, target: Any) -> Tensor:
+        return F.l1_loss(pred, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """½d²/β for |d| < β, else |d| − ½β, with d = ŷ − y."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, pred: Any, target: Any) -> Tensor:
+        return F.smooth_l1_loss(pred, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """½d² for |d| < δ, else δ(|d| − ½δ), with d = ŷ − y."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, pred: Any, target: Any) -> Tensor:
+        return F.huber_loss(pred, target, reduction=self.reduction, delta=self.delta)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities (after ``LogSoftmax``): L = −log ŷ_y,
+    with optional class ``weight`` and an ``ignore_index`` (see ``F.nll_loss``)."""
+
+    def __init__(self, weight: Any = None, ignore_index: int = -100,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight, self.ignore_index = weight, ignore_index
+
+    def forward(self, log_probs: Any, target: Any) -> Tensor:
+        return F.nll_loss(log_probs, target, weight=self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)

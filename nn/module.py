@@ -35,6 +35,8 @@ import numpy as np
 from tinygrad_ng import autograd
 from tinygrad_ng.dtypes import get_default_dtype
 from tinygrad_ng.tensor import Tensor
+from tinygrad_ng.tensor_inplace import zero_grads
+from tinygrad_ng.tensor_pytorch import to_dtype
 
 __all__ = ["Module", "ModuleDict", "ModuleList", "Parameter", "Sequential"]
 
@@ -279,10 +281,45 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (``.grad = None``)."""
-        for p in self.parameters():
-            p.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient (``.grad = None``; ``set_to_none=False`` fills
+        the gradient arrays with zeros instead)."""
+        zero_grads(self.parameters(), set_to_none)
+
+    # ------------------------------------------------------------------ dtypes
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:
+        """PyTorch's ``to``: ``model.to(tg.float64)`` casts every floating-point parameter
+        and buffer in place (the tensors, and so an optimiser's references to them, stay the
+        same); ``model.to("cpu")`` does nothing; another device raises."""
+        dtype = to_dtype(f"{type(self).__name__}.to", args, dtype, device)
+        if dtype is None:
+            return self
+        dt = np.dtype(dtype)
+        if dt.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to: only floating dtypes, got {dt}")
+        for kind in ("_param_names", "_buffer_names"):
+            for _, t in self._named_tensors(kind, unique=True):
+                if t.dtype.kind == "f" and t.dtype != dt:
+                    t.data = t.data.astype(dt)
+                    if t.grad is not None:
+                        t.grad = t.grad.astype(dt)
+        return self
+
+    def double(self) -> Module:
+        """Cast the floating-point parameters and buffers to float64."""
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        """Cast the floating-point parameters and buffers to float32."""
+        return self.to(np.float32)
+
+    def half(self) -> Module:
+        """Cast the floating-point parameters and buffers to float16."""
+        return self.to(np.float16)
+
+    def cpu(self) -> Module:
+        """The module itself (it already lives on the CPU)."""
+        return self
 
     # ------------------------------------------------------------------ state dicts
     def state_dict(self) -> OrderedDict[str, np.ndarray]:

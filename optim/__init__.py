@@ -10,8 +10,8 @@ regularisation with λ over m examples is ``weight_decay=λ/m``.
 """
 
 from . import lr_scheduler
-from .adaptive import Adam, AdamW, RMSprop
+from .adaptive import Adagrad, Adam, AdamW, RMSprop
 from .optimizer import Optimizer
 from .sgd import SGD, Momentum
 
-__all__ = ["SGD", "Adam", "AdamW", "Momentum", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Momentum", "Optimizer", "RMSprop", "lr_scheduler"]

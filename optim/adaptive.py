@@ -1,4 +1,4 @@
-"""Adaptive learning rates: ``RMSprop``, ``Adam`` and ``AdamW``.
+"""Adaptive learning rates: ``Adagrad``, ``RMSprop``, ``Adam`` and ``AdamW``.
 
 These divide each gradient element by a running root mean square of its past values, so
 directions with large oscillating gradients take smaller steps (the course's picture: damp
@@ -115,3 +115,36 @@ class AdamW(Adam):
                state: dict[str, Any]) -> np.ndarray:
         decay = group["lr"] * group["weight_decay"] * w
         return decay + super().update(w, grad, group, state)
+
+
+class Adagrad(Optimizer):
+    """Adaptive gradient (PyTorch's rule): the step of each element shrinks with the sum of
+    its squared gradients so far. On step t = 1, 2, …::
+
+        S = S + dW²                    (elementwise; S₀ = initial_accumulator_value)
+        W -= lr/(1 + (t − 1)·lr_decay) · dW / (√S + ε)
+    """
+
+    elementwise = True
+
+    def __init__(self, params: ParamsArg, lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10) -> None:
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value,
+                                      eps=eps))
+
+    def validate(self, group: dict[str, Any]) -> None:
+        super().validate(group)
+        for name in ("lr_decay", "initial_accumulator_value", "eps"):
+            _check("Adagrad", name, group[name])
+
+    def update(self, w: np.ndarray, grad: np.ndarray, group: dict[str, Any],
+               state: dict[str, Any]) -> np.ndarray:
+        t = state["step"] = state.get("step", 0) + 1
+        s = state.get("sum")
+        if s is None:
+            s = state["sum"] = np.full_like(w, group["initial_accumulator_value"])
+        s += grad * grad
+        rate = group["lr"] / (1 + (t - 1) * group["lr_decay"])
+        return rate * grad / (np.sqrt(s) + group["eps"])

@@ -13,8 +13,9 @@ rate before the first call is α₀, and each schedule sets every group's ``lr``
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .optimizer import Optimizer, _check
@@ -40,9 +41,12 @@ class LRScheduler:
     def step(self) -> None:
         """Advance one epoch and set the new learning rate in every group."""
         self.t += 1
-        f = self.factor(self.t)
         for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = base * f
+            group["lr"] = self.lr_at(base, self.t)
+
+    def lr_at(self, base: float, t: int) -> float:
+        """The learning rate of a group that started at ``base``, after ``t`` steps."""
+        return base * self.factor(t)
 
     def get_last_lr(self) -> list[float]:
         """The learning rate of each group now."""
@@ -122,3 +126,186 @@ class LambdaLR(LRScheduler):
 
     def factor(self, t: int) -> float:
         return float(self.lr_lambda(t))
+
+
+class MultiStepLR(LRScheduler):
+    """α = α₀·γ^(number of milestones ≤ t): multiplied by γ at each milestone epoch
+    (PyTorch's ``MultiStepLR``)."""
+
+    def __init__(self, optimizer: Optimizer, milestones: Iterable[int],
+                 gamma: float = 0.1) -> None:
+        self.milestones = sorted(int(m) for m in milestones)
+        _check("MultiStepLR", "gamma", gamma)
+        self.gamma = gamma
+        super().__init__(optimizer)
+
+    def factor(self, t: int) -> float:
+        return self.gamma ** bisect.bisect_right(self.milestones, t)
+
+
+class CosineAnnealingLR(LRScheduler):
+    """α = η_min + (α₀ − η_min)·(1 + cos(π·t/T_max))/2: from α₀ down to η_min in ``T_max``
+    steps along a half cosine (and back up after, as PyTorch's ``CosineAnnealingLR``)."""
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
+        if not isinstance(T_max, int) or T_max < 1:
+            raise ValueError(f"CosineAnnealingLR: T_max must be a positive int, got {T_max!r}")
+        _check("CosineAnnealingLR", "eta_min", eta_min)
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer)
+
+    def lr_at(self, base: float, t: int) -> float:
+        return self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * t / self.T_max)) / 2
+
+
+class OneCycleLR(LRScheduler):
+    """The one-cycle policy (Smith & Topsis; PyTorch's ``OneCycleLR``), stepped after every
+    **batch**: the learning rate rises from max_lr/div_factor to ``max_lr`` over the first
+    ``pct_start`` of the ``total_steps``, then anneals to max_lr/(div_factor·final_div_factor);
+    the momentum (SGD's ``momentum`` or Adam's β₁) moves the opposite way between
+    ``max_momentum`` and ``base_momentum``. ``three_phase=True`` adds PyTorch's third phase
+    (back to the initial rate first, then down to the minimum). Annealing is ``"cos"`` or
+    ``"linear"``; stepping past ``total_steps`` raises."""
+
+    def __init__(self, optimizer: Optimizer, max_lr: float, total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None,
+                 pct_start: float = 0.3, anneal_strategy: str = "cos",
+                 cycle_momentum: bool = True, base_momentum: float = 0.85,
+                 max_momentum: float = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False) -> None:
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError("OneCycleLR: give total_steps, or epochs and steps_per_epoch")
+            total_steps = epochs * steps_per_epoch
+        if not isinstance(total_steps, int) or total_steps < 1:
+            raise ValueError(f"OneCycleLR: total_steps must be a positive int, got "
+                             f"{total_steps!r}")
+        if not 0 <= pct_start <= 1:
+            raise ValueError(f"OneCycleLR: pct_start must be in [0, 1], got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
+                             f"{anneal_strategy!r}")
+        self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
+        up = float(pct_start * total_steps) - 1
+        # (end step, lr from, lr to, momentum from, momentum to) per phase; the rates are
+        # the keys of each group that hold them
+        self.phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum")]
+        if three_phase:
+            self.phases += [(2 * up, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                            (total_steps - 1, "initial_lr", "min_lr", "max_momentum",
+                             "max_momentum")]
+        else:
+            self.phases += [(total_steps - 1, "max_lr", "min_lr", "base_momentum",
+                             "max_momentum")]
+        groups = optimizer.param_groups
+        max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum and not all("momentum" in g or "betas" in g for g in groups):
+            raise ValueError("OneCycleLR: cycle_momentum=True needs an optimiser with momentum "
+                             "(SGD) or betas (Adam); pass cycle_momentum=False")
+        for group, top in zip(groups, max_lrs):
+            group.update(initial_lr=top / div_factor, max_lr=top,
+                         min_lr=top / div_factor / final_div_factor)
+            if cycle_momentum:
+                group.update(max_momentum=max_momentum, base_momentum=base_momentum)
+        super().__init__(optimizer)
+        self.t = -1
+        self.step()  # step 0: the initial rate (and the maximal momentum)
+
+    def step(self) -> None:
+        """Advance one batch: set every group's rate (and momentum) for the next step."""
+        self.t += 1
+        if self.t > self.total_steps:
+            raise ValueError(f"OneCycleLR: stepped {self.t} times but total_steps is "
+                             f"{self.total_steps}")
+        for group in self.optimizer.param_groups:
+            lr, momentum = self._values(group, self.t)
+            group["lr"] = lr
+            if self.cycle_momentum:
+                if "betas" in group:
+                    group["betas"] = (momentum, *tuple(group["betas"])[1:])
+                else:
+                    group["momentum"] = momentum
+
+    def _values(self, group: dict[str, Any], t: int) -> tuple[float, float]:
+        start = 0.0
+        for i, (end, lr0, lr1, m0, m1) in enumerate(self.phases):
+            if t <= end or i == len(self.phases) - 1:
+                pct = (t - start) / (end - start)
+                momentum = self._anneal(group[m0], group[m1], pct) if self.cycle_momentum \
+                    else 0.0
+                return self._anneal(group[lr0], group[lr1], pct), momentum
+            start = end
+        raise AssertionError("unreachable: the last phase always matches")
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+
+class ReduceLROnPlateau:
+    """Multiply the learning rate by ``factor`` when a metric has stopped improving for
+    ``patience`` epochs (PyTorch's ``ReduceLROnPlateau``): call ``step(metric)`` once per
+    epoch with, e.g., the dev loss.
+
+    "Improving" means below ``best·(1 − threshold)`` (``mode="min"``, ``threshold_mode=
+    "rel"``), below ``best − threshold`` (``"abs"``), or above the mirror images for
+    ``mode="max"``. After a reduction ``cooldown`` epochs pass before counting again; the
+    rate never goes below ``min_lr``, and changes smaller than ``eps`` are skipped.
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | list[float] = 0.0,
+                 eps: float = 1e-8) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"ReduceLROnPlateau: expected an Optimizer, got "
+                            f"{type(optimizer).__name__}")
+        if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"ReduceLROnPlateau: mode must be 'min'/'max' and threshold_mode "
+                             f"'rel'/'abs', got {mode!r}, {threshold_mode!r}")
+        if not 0 <= factor < 1:
+            raise ValueError(f"ReduceLROnPlateau: factor must be in [0, 1), got {factor}")
+        self.optimizer, self.mode, self.factor = optimizer, mode, factor
+        self.patience, self.threshold, self.threshold_mode = patience, threshold, threshold_mode
+        self.cooldown, self.eps = cooldown, eps
+        n = len(optimizer.param_groups)
+        self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = self.cooldown_counter = self.t = 0
+
+    def is_better(self, value: float, best: float) -> bool:
+        """Whether ``value`` improves on ``best`` by more than the threshold."""
+        rel = self.threshold_mode == "rel"
+        if self.mode == "min":
+            return value < (best * (1 - self.threshold) if rel else best - self.threshold)
+        return value > (best * (1 + self.threshold) if rel else best + self.threshold)
+
+    def step(self, metrics: float) -> None:
+        """Record this epoch's metric; reduce the rates after ``patience`` bad epochs."""
+        current = float(metrics)
+        self.t += 1
+        if self.is_better(current, self.best):
+            self.best, self.num_bad_epochs = current, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, floor in zip(self.optimizer.param_groups, self.min_lrs):
+                new = max(group["lr"] * self.factor, floor)
+                if group["lr"] - new > self.eps:
+                    group["lr"] = new
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rate of each group now."""
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        vars(self).update(state_dict)

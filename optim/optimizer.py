@@ -30,6 +30,7 @@ import numpy as np
 
 from tinygrad_ng.autograd import no_grad
 from tinygrad_ng.tensor import Tensor
+from tinygrad_ng.tensor_inplace import zero_grads
 
 ParamsArg = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -112,11 +113,11 @@ class Optimizer:
         _check(self._name, "lr", group["lr"], low=0.0)
         _check(self._name, "weight_decay", group.get("weight_decay", 0.0), low=0.0)
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (``.grad = None``) before the next backward."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient (``.grad = None``) before the next backward;
+        ``set_to_none=False`` fills the gradient arrays with zeros instead."""
         for group in self.param_groups:
-            for p in group["params"]:
-                p.grad = None
+            zero_grads(group["params"], set_to_none)
 
     @no_grad()
     def step(self) -> None:

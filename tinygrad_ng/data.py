@@ -22,8 +22,8 @@ from . import random
 from .dtypes import get_default_dtype
 from .tensor import Tensor
 
-__all__ = ["DataLoader", "Standardizer", "make_circles", "make_flower", "make_moons",
-           "make_spirals", "train_dev_test_split"]
+__all__ = ["DataLoader", "Standardizer", "TensorDataset", "make_circles", "make_flower",
+           "make_moons", "make_spirals", "train_dev_test_split"]
 
 
 def _rng(seed: int | None) -> np.random.Generator:
@@ -44,6 +44,31 @@ def _same_length(X: np.ndarray, Y: np.ndarray, who: str) -> None:
                          f"{len(Y)} (shape {Y.shape}); both must be batch-first")
 
 
+class TensorDataset:
+    """Examples stored in tensors of equal length, PyTorch's ``TensorDataset(X, y)``:
+    ``dataset[i]`` is the tuple of their i-th rows.
+
+    ``DataLoader(TensorDataset(X, Y))``, PyTorch's form, has PyTorch's defaults
+    ``batch_size=1, shuffle=False``; ``DataLoader(X, Y)`` has the course's, ``batch_size=64,
+    shuffle=True``.
+    """
+
+    def __init__(self, *tensors: Any) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset: give at least one tensor")
+        self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
+        lengths = {len(_array(t, "TensorDataset", "each tensor")) for t in self.tensors}
+        if len(lengths) != 1:
+            raise ValueError(f"TensorDataset: the tensors have different lengths "
+                             f"{[len(t) for t in self.tensors]}")
+
+    def __len__(self) -> int:
+        return len(self.tensors[0])
+
+    def __getitem__(self, index: Any) -> tuple:
+        return tuple(t[index] for t in self.tensors)
+
+
 class DataLoader:
     """Shuffled mini-batches ``(X_batch, Y_batch)`` as Tensors, the course's mini-batch GD.
 
@@ -61,8 +86,21 @@ class DataLoader:
     examples as columns) then gives the course's mini-batches, transposed.
     """
 
-    def __init__(self, X: Any, Y: Any, batch_size: int = 64, shuffle: bool = True,
-                 seed: int | None = None, drop_last: bool = False) -> None:
+    def __init__(self, X: Any, Y: Any = None, batch_size: int | None = None,
+                 shuffle: bool | None = None, seed: int | None = None,
+                 drop_last: bool = False) -> None:
+        if isinstance(X, TensorDataset) and Y is None:
+            if len(X.tensors) != 2:
+                raise ValueError(f"DataLoader: expects a TensorDataset of 2 tensors (inputs, "
+                                 f"targets), got {len(X.tensors)}")
+            (X, Y), defaults = X.tensors, (1, False)  # PyTorch's defaults
+        elif Y is None:
+            raise TypeError("DataLoader: give the targets too, DataLoader(X, Y, ...), or a "
+                            "TensorDataset(X, Y)")
+        else:
+            defaults = (64, True)
+        batch_size = defaults[0] if batch_size is None else batch_size
+        shuffle = defaults[1] if shuffle is None else shuffle
         self.X = _array(X, "DataLoader", "X")
         self.Y = _array(Y, "DataLoader", "Y")
         _same_length(self.X, self.Y, "DataLoader")

@@ -37,3 +37,13 @@ def default_dtype(dtype) -> Iterator[None]:
 
 def is_float(dtype: np.dtype) -> bool:
     return dtype.kind == "f"
+
+
+# PyTorch's dtype names (``tg.float32``, ``tg.long`` …): the NumPy types they stand for, so
+# ``Tensor(x, dtype=tg.float64)`` and ``x.dtype == tg.float32`` work as in PyTorch.
+float16 = half = np.float16
+float32 = np.float32
+float64 = double = np.float64
+int8, int16, int32, int64, uint8 = np.int8, np.int16, np.int32, np.int64, np.uint8
+short, long = np.int16, np.int64
+bool_ = np.bool_

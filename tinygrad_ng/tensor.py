@@ -17,6 +17,7 @@ import numpy as np
 
 from . import autograd
 from .dtypes import get_default_dtype
+from .tensor_pytorch import PyTorchMethods, Size
 
 Axis = int | tuple[int, ...] | None
 
@@ -40,7 +41,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             arr = np.array([d.data if isinstance(d, Tensor) else d for d in data])
         except ValueError as e:
             raise ValueError(f"Tensor: nested sequences must be rectangular: {e}") from None
-        if arr.dtype == np.float64 and _all_python(data):
+        if arr.dtype == np.float64 and dtype is None and _all_python(data):
             arr = arr.astype(get_default_dtype())
     else:
         raise TypeError(f"Tensor: unsupported data of type {type(data).__name__}; expected a "
@@ -75,11 +76,13 @@ def _check_grad_dtype(dtype: np.dtype) -> None:
                         f"{dtype} (use dtype=np.float32 or .astype(np.float32))")
 
 
-class Tensor:
+class Tensor(PyTorchMethods):
     """An n-d array with a gradient and the graph that produced it.
 
     ``Tensor(data, requires_grad=False, dtype=None, name=None)``: ``data`` is a number, a
     nested list, a NumPy array (shared, not copied; its dtype is kept) or a Tensor.
+    The methods PyTorch users type (``view``, ``permute``, ``add_``, ``gather`` …) come
+    from :class:`~tinygrad_ng.tensor_pytorch.PyTorchMethods`.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_retains_grad",
@@ -118,8 +121,10 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        return self.data.size
+    def size(self) -> Size:
+        """The number of elements, an int (NumPy's ``a.size``) that can also be called as
+        PyTorch's method: ``x.size()`` is the shape, ``x.size(0)`` the length of axis 0."""
+        return Size(self.data.size, self.data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -405,34 +410,59 @@ class Tensor:
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         return functional.leaky_relu(self, negative_slope)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return functional.softmax(self, axis)
+    def softmax(self, axis: Axis = -1, *, dim: Axis = None) -> Tensor:
+        return functional.softmax(self, axis, dim=dim)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return functional.log_softmax(self, axis)
+    def log_softmax(self, axis: Axis = -1, *, dim: Axis = None) -> Tensor:
+        return functional.log_softmax(self, axis, dim=dim)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    # Each takes NumPy's ``axis=``/``keepdims=`` or PyTorch's ``dim=``/``keepdim=``.
+    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+            keepdim: bool | None = None) -> Tensor:
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _reduce_args("sum", axis, keepdims, dim, keepdim)
         return ops.Sum.apply(self, axis=_axes(axis, self.ndim, "sum"), keepdims=keepdims)
 
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+             keepdim: bool | None = None) -> Tensor:
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _reduce_args("mean", axis, keepdims, dim, keepdim)
         return ops.Mean.apply(self._floating(), axis=_axes(axis, self.ndim, "mean"),
                               keepdims=keepdims)
 
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return ops.Var.apply(self._floating(), axis=_axes(axis, self.ndim, "var"),
-                             keepdims=keepdims, ddof=ddof)
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Any:
+        """The largest value (``x.max()``, ``x.max(axis=…)``), or PyTorch's forms.
 
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Largest value; the gradient is shared equally among tied maxima."""
-        return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
+        - ``x.max(axis=1)`` (NumPy): the values; the gradient is shared equally among tied
+          maxima.
+        - ``x.max(1)`` / ``x.max(dim=1)`` (PyTorch): the named tuple ``(values, indices)``;
+          the gradient goes to the element at ``indices`` (the first maximum), as PyTorch.
+        - ``x.max(other_tensor)``: the elementwise :meth:`maximum`.
+        """
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        if dim is None:
+            keep = keepdim if keepdims is None else keepdims
+            return ops.Max.apply(self, axis=_axes(axis, self.ndim, "max"), keepdims=keep)
+        return self._extreme_at("max", dim, keepdim or bool(keepdims), axis)
 
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Smallest value; the gradient is shared equally among tied minima."""
-        return ops.Min.apply(self, axis=_axes(axis, self.ndim, "min"), keepdims=keepdims)
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Axis = None,
+            keepdims: bool | None = None) -> Any:
+        """The smallest value; the forms and their gradients mirror :meth:`max`."""
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        if dim is None:
+            keep = keepdim if keepdims is None else keepdims
+            return ops.Min.apply(self, axis=_axes(axis, self.ndim, "min"), keepdims=keep)
+        return self._extreme_at("min", dim, keepdim or bool(keepdims), axis)
 
-    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+                  keepdim: bool | None = None) -> Tensor:
         """log Σ exp(x), computed max-shifted so it never overflows."""
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _reduce_args("logsumexp", axis, keepdims, dim, keepdim)
         return ops.LogSumExp.apply(self._floating(), axis=_axes(axis, self.ndim, "logsumexp"),
                                    keepdims=keepdims)
 
@@ -442,7 +472,12 @@ class Tensor:
         return ops.Reshape.apply(self, shape=shape)
 
     def transpose(self, *axes: Any) -> Tensor:
+        """Two axes swap them, as PyTorch (``x.transpose(0, 1)`` is ``x.T`` for a matrix;
+        this agrees with NumPy's ``(1, 0)``); a full permutation of three or more axes
+        reorders them, as NumPy; no axes reverse them all (``.T``)."""
         axes = _shape_args(axes) if axes else tuple(range(self.ndim))[::-1]
+        if len(axes) == 2:
+            return self.swapaxes(*axes)
         if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the "
                              f"{self.ndim} axes of a tensor of shape {self.shape}")
@@ -452,23 +487,40 @@ class Tensor:
     def T(self) -> Tensor:
         return self.transpose()
 
-    def flatten(self, start_axis: int = 0) -> Tensor:
-        """Merge the axes from ``start_axis`` on into one (``(m, C, H, W)`` → ``(m, C·H·W)``
-        with ``start_axis=1``)."""
-        start = _axes(start_axis, self.ndim, "flatten")[0] if self.ndim else 0
-        return self.reshape(*self.shape[:start], -1)
+    def flatten(self, start_axis: int = 0, end_axis: int = -1, *, start_dim: int | None = None,
+                end_dim: int | None = None) -> Tensor:
+        """Merge the axes ``start_axis`` … ``end_axis`` into one (``(m, C, H, W)`` →
+        ``(m, C·H·W)`` with ``start_axis=1``); PyTorch's ``start_dim``/``end_dim`` too."""
+        start = start_axis if start_dim is None else start_dim
+        end = end_axis if end_dim is None else end_dim
+        if not self.ndim:
+            return self.reshape(1)
+        start, end = (_axes(a, self.ndim, "flatten")[0] for a in (start, end))
+        if start > end:
+            raise ValueError(f"flatten: start axis {start} comes after end axis {end}")
+        return self.reshape(*self.shape[:start], -1, *self.shape[end + 1:])
 
-    def squeeze(self, axis: Axis = None) -> Tensor:
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
+        """Drop axes of length 1: all of them, or ``axis`` (NumPy: an error if its length is
+        not 1), or ``dim`` (PyTorch: such an axis is left alone)."""
+        lenient = dim is not None
+        axis, _ = _reduce_args("squeeze", axis, False, dim, None)
         axes = _axes(axis, self.ndim, "squeeze")
         if axes is None:
             axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        elif lenient:
+            axes = tuple(a for a in axes if self.shape[a] == 1)
         for a in axes:
             if self.shape[a] != 1:
                 raise ValueError(f"squeeze: axis {a} of shape {self.shape} has size "
-                                 f"{self.shape[a]}, not 1")
+                                 f"{self.shape[a]}, not 1 (PyTorch's squeeze(dim={a}) leaves "
+                                 "such an axis alone)")
         return self.reshape(*(n for i, n in enumerate(self.shape) if i not in axes))
 
-    def unsqueeze(self, axis: int) -> Tensor:
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        axis, _ = _reduce_args("unsqueeze", axis, False, dim, None)
+        if axis is None:
+            raise TypeError("unsqueeze: give the position of the new axis (axis= or dim=)")
         axis = _axes(axis, self.ndim + 1, "unsqueeze")[0]
         shape = list(self.shape)
         shape.insert(axis, 1)
@@ -510,6 +562,23 @@ def _shape_args(shape: tuple) -> tuple:
         if not isinstance(s, (numbers.Integral)):
             raise TypeError(f"shape entries must be integers, got {shape!r}")
     return tuple(int(s) for s in shape)
+
+
+def _reduce_args(op: str, axis: Any, keepdims: Any, dim: Any,
+                 keepdim: Any) -> tuple[Any, Any]:
+    """Merge NumPy's ``axis``/``keepdims`` with PyTorch's ``dim``/``keepdim``: either
+    spelling, an error for both."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: got both axis= (NumPy's name) and dim= (PyTorch's); "
+                            "give one")
+        axis = dim
+    if keepdim is not None:
+        if keepdims:
+            raise TypeError(f"{op}: got both keepdims= (NumPy's name) and keepdim= (PyTorch's); "
+                            "give one")
+        keepdims = keepdim
+    return axis, bool(keepdims) if keepdims is not None else keepdims
 
 
 def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...] | None:
@@ -611,7 +680,8 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     return ops.Where.apply(a, b, cond)
 
 
-def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    axis = axis if dim is None else dim  # PyTorch's name
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concatenate: need at least one tensor")
@@ -620,7 +690,8 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return ops.Concatenate.apply(*tensors, axis=axis)
 
 
-def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    axis = axis if dim is None else dim  # PyTorch's name
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: need at least one tensor")

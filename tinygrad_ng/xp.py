@@ -59,6 +59,34 @@ def tanh(x: Any) -> Any:
     return x.tanh() if isinstance(x, Tensor) else np.tanh(x)
 
 
+def sin(x: Any) -> Any:
+    return x.sin() if isinstance(x, Tensor) else np.sin(x)
+
+
+def cos(x: Any) -> Any:
+    return x.cos() if isinstance(x, Tensor) else np.cos(x)
+
+
+def sinh(x: Any) -> Any:
+    return x.sinh() if isinstance(x, Tensor) else np.sinh(x)
+
+
+def cosh(x: Any) -> Any:
+    return x.cosh() if isinstance(x, Tensor) else np.cosh(x)
+
+
+def erf(x: Any) -> Any:
+    return x.erf() if isinstance(x, Tensor) else ops.maths.erf_array(x)
+
+
+def sigmoid(x: Any) -> Any:
+    """σ(x), overflow-free on arrays."""
+    if isinstance(x, Tensor):
+        return x.sigmoid()
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
 def sign(x: Any) -> np.ndarray:
     """sign(x) as a constant (its derivative is 0 wherever it exists)."""
     return np.sign(value(x))
@@ -122,6 +150,17 @@ def scatter(shape: tuple, index: Any, g: Any) -> Any:
     if isinstance(g, Tensor):
         return ops.Scatter.apply(g, shape=shape, index=index)
     return ops.shape._scatter_array(g, shape, index)
+
+
+def flip(x: Any, axis: int) -> Any:
+    """``x`` reversed along ``axis``."""
+    if not isinstance(x, Tensor):
+        return np.flip(x, axis)
+    return x.flip(axis)
+
+
+def cumsum(x: Any, axis: int) -> Any:
+    return x.cumsum(axis) if isinstance(x, Tensor) else np.cumsum(x, axis=axis)
 
 
 def split(x: Any, sections: Any, axis: int) -> list:

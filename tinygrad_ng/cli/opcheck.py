@@ -193,6 +193,49 @@ def _cast(rng: Rng) -> list[Case]:
                  eps=1e-3)]
 
 
+def _maths() -> dict[str, Callable[[Rng], list[Case]]]:
+    """The elementwise maths of ops/maths.py, each inside its domain."""
+    def within(low: float, high: float) -> Callable[[Rng, tuple], np.ndarray]:
+        return lambda rng, s: _u(rng, s, low, high)
+    unary = {"sin": None, "cos": None, "tan": within(-1.2, 1.2), "arcsin": within(-0.9, 0.9),
+             "arccos": within(-0.9, 0.9), "arctan": None, "sinh": None, "cosh": None,
+             "arcsinh": None, "arccosh": within(1.2, 3.0), "arctanh": within(-0.9, 0.9),
+             "log2": _positive, "log10": _positive, "log1p": within(-0.7, 2.0), "exp2": None,
+             "expm1": None, "cbrt": _away_from_zero, "erf": None}
+    table = {name: _unary(lambda x, name=name: getattr(x, name)(), draw or _u)
+             for name, draw in unary.items()}
+    table["arctan2"] = _binary(lambda y, x: y.arctan2(x))
+    table["logaddexp"] = _binary(lambda a, b: a.logaddexp(b), -3.0, 3.0, positive=True)
+    return table
+
+
+def _away_from_unit(rng: Rng, shape: tuple) -> np.ndarray:
+    """Values away from hardtanh's kinks at ±1."""
+    return rng.choice([-1.6, 0.0, 1.6], shape) + rng.uniform(-0.5, 0.5, shape)
+
+
+def _scan(name: str) -> Callable[[Rng], list[Case]]:
+    def make(rng: Rng) -> list[Case]:
+        x = _away_from_zero(rng, (2, 3, 2), 0.5, 1.5)
+        with_zero = x.copy()
+        with_zero[0, 1, 0] = 0.0  # cumprod's exact gradient through a zero
+        return [Case(lambda t, d=d: getattr(t, name)(d), (a,))
+                for d, a in ((0, x), (1, x), (-1, with_zero), (None, x))]
+    return make
+
+
+def _norm(rng: Rng) -> list[Case]:
+    x = _u(rng, (2, 3, 2))
+    return [Case(lambda t, kw=kw: t.norm(**kw), (x,))
+            for kw in ({}, {"dim": 1}, {"dim": (0, 2), "keepdim": True})]
+
+
+def _layer_norm(rng: Rng) -> list[Case]:
+    return [Case(lambda x, w, b: F.layer_norm(x, (3,), w, b),
+                 (_u(rng, (4, 3)), _u(rng, (3,)), _u(rng, (3,)))),
+            Case(lambda x: F.layer_norm(x, (2, 3)), (_u(rng, (2, 2, 3)),))]
+
+
 def _cases(rng: Rng) -> dict[str, list[Case]]:
     """Every op name → its checks, drawn from ``rng``."""
     table: dict[str, Callable[[Rng], list[Case]]] = {
@@ -233,6 +276,17 @@ def _cases(rng: Rng) -> dict[str, list[Case]]:
         "linear": _linear,
         "batch_norm": _batch_norm,
         "dropout": _dropout,
+        **_maths(),
+        "clone": _unary(lambda x: x.clone()),
+        "sign": _unary(lambda x: x.sign() * x, _away_from_zero),
+        "cumsum": _scan("cumsum"),
+        "cumprod": _scan("cumprod"),
+        "norm": _norm,
+        "gelu": _unary(F.gelu, lambda rng, s: _u(rng, s, -3, 3)),
+        "elu": _unary(lambda x: F.elu(x, 0.7), _away_from_zero),
+        "softplus": _unary(lambda x: F.softplus(x, beta=2.0), lambda rng, s: _u(rng, s, -3, 3)),
+        "hardtanh": _unary(F.hardtanh, _away_from_unit),
+        "layer_norm": _layer_norm,
     }
     cases = {name: make(rng) for name, make in table.items()}
     cases.update(_shape_ops(rng))

@@ -19,20 +19,35 @@ Conventions shared by every function here:
 
 from ._common import _float_tensor as _float_tensor  # (nn.s layers share its dtype rule)
 from .activations import (
+    ELU,
+    GELU,
+    Hardtanh,
     LeakyReLU,
     LogSoftmax,
     ReLU,
     Sigmoid,
     Softmax,
+    Softplus,
     Tanh,
+    elu,
+    gelu,
+    hardswish,
+    hardtanh,
     leaky_relu,
     log_softmax,
+    mish,
     relu,
+    relu6,
+    selu,
     sigmoid,
+    silu,
     softmax,
+    softplus,
     tanh,
 )
+from .distance import cosine_similarity
 from .dropout import Dropout, dropout
+from .encoding import one_hot
 from .linear import Linear, linear
 from .losses import (
     BinaryCrossEntropy,
@@ -42,9 +57,13 @@ from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    huber_loss,
+    l1_loss,
     mse_loss,
+    nll_loss,
+    smooth_l1_loss,
 )
-from .normalization import BatchNorm, batch_norm
+from .normalization import BatchNorm, LayerNorm, batch_norm, layer_norm, normalize
 
 __all__ = [
     "BatchNorm", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy",
@@ -52,4 +71,7 @@ __all__ = [
     "Tanh", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "cross_entropy", "dropout", "leaky_relu", "linear", "log_softmax", "mse_loss", "relu",
     "sigmoid", "softmax", "tanh",
+    "ELU", "GELU", "Hardtanh", "LayerNorm", "Softplus", "cosine_similarity", "elu", "gelu",
+    "hardswish", "hardtanh", "huber_loss", "l1_loss", "layer_norm", "mish", "nll_loss",
+    "normalize", "one_hot", "relu6", "selu", "silu", "smooth_l1_loss", "softplus",
 ]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
 
+from .. import xp
 from ..function import Function
-from ..tensor import Tensor
+from ..ops.maths import erf_array
+from ..tensor import Tensor, _axes
 from ._common import _axis, _float_tensor, _log_softmax, _stable_sigmoid, _tensor
 
 
@@ -136,13 +140,166 @@ def leaky_relu(z: Any, negative_slope: float = 0.01) -> Tensor:
     return LeakyReLU.apply(_float_tensor(z), negative_slope=negative_slope)
 
 
-def softmax(z: Any, axis: int = -1) -> Tensor:
-    """Softmax along ``axis`` (max-shifted: never overflows)."""
+def softmax(z: Any, axis: Any = -1, *, dim: Any = None) -> Tensor:
+    """Softmax along ``axis`` (PyTorch: ``dim``), an int, a tuple of axes or None (all);
+    max-shifted: never overflows."""
     z = _float_tensor(z)
-    return Softmax.apply(z, axis=_axis(axis, z, "softmax"))
+    return Softmax.apply(z, axis=_softmax_axes(z, axis, dim, "softmax"))
 
 
-def log_softmax(z: Any, axis: int = -1) -> Tensor:
-    """log(softmax(z)) along ``axis`` via log-sum-exp: finite for any finite z."""
+def log_softmax(z: Any, axis: Any = -1, *, dim: Any = None) -> Tensor:
+    """log(softmax(z)) along ``axis``/``dim`` (int, tuple or None) via log-sum-exp: finite
+    for any finite z."""
     z = _float_tensor(z)
-    return LogSoftmax.apply(z, axis=_axis(axis, z, "log_softmax"))
+    return LogSoftmax.apply(z, axis=_softmax_axes(z, axis, dim, "log_softmax"))
+
+
+def _softmax_axes(z: Tensor, axis: Any, dim: Any, op: str) -> Any:
+    """The axes to normalise over: one int (the usual case, checked cheaply), or a tuple
+    of them, or None for all."""
+    if dim is not None:
+        axis = dim
+    if type(axis) is int or isinstance(axis, numbers.Integral):
+        return _axis(axis, z, op)
+    return _axes(axis, z.ndim, op)
+
+
+# ---------------------------------------------------------------------- PyTorch's other ones
+class GELU(Function):
+    """a = z·Φ(z), Φ the standard normal CDF ½(1 + erf(z/√2));  da/dz = Φ(z) + z·φ(z), with
+    φ(z) = e^(−z²/2)/√(2π)."""
+
+    op, inputs, derivatives = "gelu", ("z",), ("Φ(z) + z·φ(z)",)
+    twice_differentiable = True
+
+    @staticmethod
+    def forward(ctx, z):
+        ctx.save_for_backward(z)
+        return z * (0.5 * (1 + erf_array(z * _SQRT_HALF)))
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        cdf = 0.5 * (1 + xp.erf(z * _SQRT_HALF))
+        pdf = xp.exp(-0.5 * (z * z)) * _INV_SQRT_2PI
+        return g * (cdf + z * pdf)
+
+
+class ELU(Function):
+    """a = z for z > 0, else α(eᶻ − 1);  da/dz = 1 for z > 0, else a + α."""
+
+    op, inputs, derivatives, output = "elu", ("z",), ("1 if z > 0 else a + α",), "a"
+    twice_differentiable = True
+
+    @staticmethod
+    def forward(ctx, z, alpha=1.0):
+        a = np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0)))
+        ctx.alpha = alpha
+        ctx.save_for_backward(z, a)
+        return a
+
+    @staticmethod
+    def backward(ctx, g):
+        z, a = ctx.saved_tensors
+        return xp.where(xp.value(z) > 0, g, g * (a + ctx.alpha))
+
+
+class Softplus(Function):
+    """a = log(1 + e^(βz))/β, taken as z where βz > threshold (as PyTorch);
+    da/dz = σ(βz) (1 above the threshold)."""
+
+    op, inputs, derivatives = "softplus", ("z",), ("σ(βz)",)
+    twice_differentiable = True
+
+    @staticmethod
+    def forward(ctx, z, beta=1.0, threshold=20.0):
+        bz = beta * z
+        soft = (np.maximum(bz, 0) + np.log1p(np.exp(-np.abs(bz)))) / beta
+        ctx.beta, ctx.threshold = beta, threshold
+        ctx.save_for_backward(z)
+        return np.where(bz > threshold, z, soft).astype(z.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        linear = ctx.beta * xp.value(z) > ctx.threshold
+        return xp.where(linear, g, g * xp.sigmoid(z * ctx.beta))
+
+
+class Hardtanh(Function):
+    """a = clip(z, lo, hi);  da/dz = 1 strictly inside (lo, hi), else 0 (as PyTorch)."""
+
+    op, inputs, derivatives = "hardtanh", ("z",), ("[lo < z < hi]",)
+    twice_differentiable = True
+
+    @staticmethod
+    def forward(ctx, z, min_val=-1.0, max_val=1.0):
+        ctx.inside = (z > min_val) & (z < max_val)
+        return np.clip(z, min_val, max_val)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.inside
+
+
+_SQRT_HALF, _INV_SQRT_2PI = math.sqrt(0.5), 1 / math.sqrt(2 * math.pi)
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def gelu(z: Any, approximate: str = "none") -> Tensor:
+    """z·Φ(z) with Φ the standard normal CDF (PyTorch's default); ``approximate="tanh"``
+    gives ½z(1 + tanh(√(2/π)(z + 0.044715z³)))."""
+    z = _float_tensor(z)
+    if approximate == "tanh":
+        inner = (z + 0.044715 * z * z * z) * math.sqrt(2 / math.pi)
+        return 0.5 * z * (1 + inner.tanh())
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(z)
+
+
+def silu(z: Any) -> Tensor:
+    """z·σ(z) (also called swish)."""
+    z = _float_tensor(z)
+    return z * sigmoid(z)
+
+
+def elu(z: Any, alpha: float = 1.0) -> Tensor:
+    """z for z > 0, else α(eᶻ − 1) (no overflow for large z)."""
+    return ELU.apply(_float_tensor(z), alpha=alpha)
+
+
+def selu(z: Any) -> Tensor:
+    """scale·elu(z, α) with the self-normalising constants α ≈ 1.6733, scale ≈ 1.0507."""
+    return _SELU_SCALE * elu(z, _SELU_ALPHA)
+
+
+def softplus(z: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(βz))/β, stable for any z; linear (z) where βz > threshold, as PyTorch."""
+    if not beta > 0:
+        raise ValueError(f"softplus: beta must be > 0, got {beta}")
+    return Softplus.apply(_float_tensor(z), beta=beta, threshold=threshold)
+
+
+def mish(z: Any) -> Tensor:
+    """z·tanh(softplus(z))."""
+    z = _float_tensor(z)
+    return z * softplus(z).tanh()
+
+
+def hardtanh(z: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """clip(z, min_val, max_val); the gradient is 1 strictly between them (as PyTorch)."""
+    if not min_val < max_val:
+        raise ValueError(f"hardtanh: need min_val < max_val, got {min_val} and {max_val}")
+    return Hardtanh.apply(_float_tensor(z), min_val=min_val, max_val=max_val)
+
+
+def relu6(z: Any) -> Tensor:
+    """min(max(0, z), 6)."""
+    return hardtanh(z, 0.0, 6.0)
+
+
+def hardswish(z: Any) -> Tensor:
+    """z·relu6(z + 3)/6."""
+    z = _float_tensor(z)
+    return z * hardtanh(z + 3, 0.0, 6.0) / 6

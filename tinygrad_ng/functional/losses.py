@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..function import Function
-from ..tensor import Tensor
+from ..tensor import Tensor, where
 from ._common import (
     _axis,
     _check_reduction,
@@ -191,7 +191,7 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
 
 
 def cross_entropy(logits: Any, target: Any, axis: int = -1, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+                  label_smoothing: float = 0.0, *, dim: int | None = None) -> Tensor:
     """Softmax cross-entropy from the logits ``z`` (one node; backward ``(Ŷ − Y)/m``).
 
     ``target`` (Tensor or array) is either integer class indices, of the logits' shape
@@ -200,7 +200,10 @@ def cross_entropy(logits: Any, target: Any, axis: int = -1, reduction: str = "me
     uniform distribution exactly as PyTorch: y ← (1 − ε)·y + ε/K. Finite for any finite
     logits (±1e4 included). A class index outside 0 … K−1 raises ``IndexError`` naming it.
     A float target tensor that requires grad receives ∂J/∂y = −log softmax(z) (scaled).
+    The class axis is the last one by default (PyTorch's is axis 1 for inputs of more than
+    two axes: pass ``dim=1``).
     """
+    axis = axis if dim is None else dim  # PyTorch's name
     z = _float_tensor(logits)
     if z.ndim == 0:
         raise ValueError("cross_entropy: logits must have at least one axis (the classes), "
@@ -317,3 +320,85 @@ def binary_cross_entropy_with_logits(logits: Any, y: Any, reduction: str = "mean
 
 for _f in (binary_cross_entropy, binary_cross_entropy_with_logits):
     _f.__doc__ += _WEIGHT_DOC
+
+
+# ---------------------------------------------------------------------- compositions
+def _reduced(losses: Tensor, reduction: str) -> Tensor:
+    return losses.mean() if reduction == "mean" else losses.sum() if reduction == "sum" \
+        else losses
+
+
+def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,  # noqa: A002
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities (PyTorch's ``nll_loss``):
+    L⁽ⁱ⁾ = −w[yᵢ]·input[i, yᵢ].
+
+    ``input`` is ``(m, C)`` or ``(m, C, d1, …)`` (the classes on axis 1, as PyTorch) or
+    ``(C,)``; ``target`` holds class indices of the other axes' shape. Targets equal to
+    ``ignore_index`` count for nothing; ``'mean'`` divides by the summed weights of the
+    others (PyTorch's weighted mean). ``log_softmax`` followed by ``nll_loss`` is
+    ``cross_entropy``.
+    """
+    x, y = _float_tensor(input), _tensor(target)
+    _check_reduction(reduction, "nll_loss")
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold class indices (integers), got {y.dtype}")
+    axis = 1 if x.ndim > 1 else 0
+    expected = x.shape[:axis] + x.shape[axis + 1:]
+    if x.ndim == 0 or y.shape != expected:
+        raise ValueError(f"nll_loss: input of shape {x.shape} (classes on axis {axis}) needs a "
+                         f"target of shape {expected}, got {y.shape}")
+    k, t = x.shape[axis], y.data
+    keep = t != ignore_index
+    safe = np.where(keep, t, 0)
+    if safe.size and (safe.min() < 0 or safe.max() >= k):
+        bad = safe[(safe < 0) | (safe >= k)].flat[0]
+        raise IndexError(f"nll_loss: class index {bad} is out of range for {k} classes")
+    w = keep.astype(x.dtype)
+    if weight is not None:
+        wa = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        if wa.shape != (k,):
+            raise ValueError(f"nll_loss: weight must have shape ({k},), got {wa.shape}")
+        w = w * wa.astype(x.dtype)[safe]
+    picked = x.moveaxis(axis, -1)[(*np.indices(t.shape, sparse=True), safe)]
+    losses = -picked * w
+    if reduction != "mean":
+        return _reduced(losses, reduction)
+    total = w.sum()
+    return losses.sum() / total if total else losses.sum() * np.nan  # 0/0: PyTorch's NaN
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """Mean absolute error |ŷ − y| (the gradient at ŷ = y is 0)."""
+    x, y = _float_tensor(input), _tensor(target)
+    _check_reduction(reduction, "l1_loss")
+    _same_shape(x, y, "l1_loss")
+    return _reduced((x - y).abs(), reduction)
+
+
+def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean",  # noqa: A002
+                   beta: float = 1.0) -> Tensor:
+    """½d²/β where |d| < β, else |d| − ½β, with d = ŷ − y (PyTorch's ``smooth_l1_loss``;
+    β = 0 is the L1 loss)."""
+    return _piecewise_quadratic("smooth_l1_loss", input, target, reduction, beta,
+                                1 / beta if beta else 0.0, 1.0)
+
+
+def huber_loss(input: Any, target: Any, reduction: str = "mean",  # noqa: A002
+               delta: float = 1.0) -> Tensor:
+    """½d² where |d| < δ, else δ(|d| − ½δ), with d = ŷ − y (δ·smooth_l1 with β = δ)."""
+    return _piecewise_quadratic("huber_loss", input, target, reduction, delta, 1.0, delta)
+
+
+def _piecewise_quadratic(op: str, input: Any, target: Any, reduction: str,  # noqa: A002
+                         cut: float, curvature: float, slope: float) -> Tensor:
+    """``curvature·d²/2`` for |d| < cut, ``slope·(|d| − cut/2)`` beyond (continuous at cut)."""
+    x, y = _float_tensor(input), _tensor(target)
+    _check_reduction(reduction, op)
+    _same_shape(x, y, op)
+    if cut < 0:
+        raise ValueError(f"{op}: the threshold must be >= 0, got {cut}")
+    d = x - y
+    inner = np.abs(d.data) < cut
+    losses = where(inner, 0.5 * curvature * d * d, slope * (d.abs() - 0.5 * cut))
+    return _reduced(losses, reduction)

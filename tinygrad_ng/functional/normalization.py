@@ -141,3 +141,83 @@ def batch_norm(x: Any, gamma: Any = None, beta: Any = None, running_mean: Any = 
         running_var *= 1 - momentum
         running_var += (momentum * n / (n - 1)) * batch["var"]
     return out
+
+
+class LayerNorm(Function):
+    """Layer normalisation over the last k axes of each example (PyTorch's ``layer_norm``):
+
+        μ, σ² = mean and (biased) variance over those axes,  x̂ = (x − μ)/√(σ² + ε),
+        y = γ·x̂ + β
+
+    Closed-form backward, with g = ∂J/∂y, n the number of normalised values and means over
+    the same axes: dβ = Σ g, dγ = Σ g·x̂ (over the leading axes), and with ĝ = γ·g,
+
+        dx = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) / √(σ² + ε).
+
+    Second derivatives go through :meth:`composed`, the same function from primitive ops.
+    """
+
+    op, inputs = "layer_norm", ("x", "γ", "β")
+    derivatives = ("(ĝ − mean ĝ − x̂·mean(ĝx̂))/√(σ²+ε)", "x̂", "1")
+
+    @staticmethod
+    def forward(ctx, x, gamma, beta, ndim=1, eps=1e-5):
+        axes = tuple(range(x.ndim - ndim, x.ndim))
+        centred = x - x.mean(axis=axes, keepdims=True)
+        inv_std = 1 / np.sqrt(np.mean(centred * centred, axis=axes, keepdims=True) + eps)
+        x_hat = centred * inv_std
+        ctx.axes, ctx.lead = axes, tuple(range(x.ndim - ndim))
+        ctx.save_for_backward(x_hat, inv_std, gamma)
+        out = x_hat * gamma if gamma is not None else x_hat.copy()
+        if beta is not None:
+            out += beta
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x_hat, inv_std, gamma = ctx.saved_tensors
+        need_x, need_gamma, need_beta = ctx.needs_input_grad
+        axes, lead = ctx.axes, ctx.lead
+        dx = None
+        if need_x:
+            gh = g * gamma if gamma is not None else g
+            dx = inv_std * (gh - gh.mean(axis=axes, keepdims=True)
+                            - x_hat * (gh * x_hat).mean(axis=axes, keepdims=True))
+        dgamma = (g * x_hat).sum(axis=lead) if need_gamma else None
+        dbeta = g.sum(axis=lead) if need_beta else None
+        return dx, dgamma, dbeta
+
+    @staticmethod
+    def composed(x, gamma, beta, ndim=1, eps=1e-5):
+        axes = tuple(range(x.ndim - ndim, x.ndim))
+        centred = x - x.mean(axis=axes, keepdims=True)
+        out = centred / ((centred * centred).mean(axis=axes, keepdims=True) + eps).sqrt()
+        if gamma is not None:
+            out = out * gamma
+        return out if beta is None else out + beta
+
+
+def layer_norm(x: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise each example over its last ``len(normalized_shape)`` axes (which must have
+    that shape), then scale by ``weight`` and shift by ``bias`` (both of that shape, or
+    None). The statistics are per example, so training and evaluation agree."""
+    x = _float_tensor(x)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.shape[x.ndim - k:] != shape or x.ndim < k:
+        raise ValueError(f"layer_norm: input of shape {x.shape} does not end in the normalized "
+                         f"shape {shape}")
+    weight, bias = (None if v is None else _float_tensor(v) for v in (weight, bias))
+    for name, v in (("weight", weight), ("bias", bias)):
+        if v is not None and v.shape != shape:
+            raise ValueError(f"layer_norm: {name} has shape {v.shape}, expected {shape}")
+    if not eps > 0:
+        raise ValueError(f"layer_norm: eps must be > 0, got {eps}")
+    return LayerNorm.apply(x, weight, bias, ndim=k, eps=eps)
+
+
+def normalize(x: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """``x / max(‖x‖_p, eps)`` along ``dim`` (PyTorch's ``F.normalize``: unit vectors)."""
+    x = _float_tensor(x)
+    return x / x.norm(p, dim=dim, keepdim=True).clamp_min(eps)

@@ -7,12 +7,39 @@ lets an op skip work for inputs that need no gradient.
 """
 
 from .arithmetic import Add, Div, MatMul, Maximum, Minimum, Mul, Pow, Sub, Where
-from .elementwise import Abs, Cast, Clip, Exp, Log, Neg, Sqrt, Square
-from .reductions import LogSumExp, Max, Mean, Min, Sum, Var
+from .cumulative import CumProd, CumSum
+from .elementwise import Abs, Cast, Clip, Clone, Exp, Log, Neg, Sqrt, Square
+from .maths import (
+    Arccos,
+    Arccosh,
+    Arcsin,
+    Arcsinh,
+    Arctan,
+    Arctan2,
+    Arctanh,
+    Cbrt,
+    Cos,
+    Cosh,
+    Erf,
+    Exp2,
+    Expm1,
+    Log1p,
+    Log2,
+    Log10,
+    LogAddExp,
+    Sign,
+    Sin,
+    Sinh,
+    Tan,
+)
+from .reductions import LogSumExp, Max, Mean, Min, Norm, Sum, Var
 from .shape import BroadcastTo, Concatenate, Index, Reshape, Scatter, Stack, Transpose
 
 __all__ = [
-    "Abs", "Add", "BroadcastTo", "Cast", "Clip", "Concatenate", "Div", "Exp", "Index", "Log",
-    "LogSumExp", "MatMul", "Max", "Maximum", "Mean", "Min", "Minimum", "Mul", "Neg", "Pow",
-    "Reshape", "Scatter", "Sqrt", "Square", "Stack", "Sub", "Sum", "Transpose", "Var", "Where",
+    "Abs", "Add", "Arccos", "Arccosh", "Arcsin", "Arcsinh", "Arctan", "Arctan2", "Arctanh",
+    "BroadcastTo", "Cast", "Cbrt", "Clip", "Clone", "Concatenate", "Cos", "Cosh", "CumProd",
+    "CumSum", "Div", "Erf", "Exp", "Exp2", "Expm1", "Index", "Log", "Log1p", "Log2", "Log10",
+    "LogAddExp", "LogSumExp", "MatMul", "Max", "Maximum", "Mean", "Min", "Minimum", "Mul",
+    "Neg", "Norm", "Pow", "Reshape", "Scatter", "Sign", "Sin", "Sinh", "Sqrt", "Square",
+    "Stack", "Sub", "Sum", "Tan", "Transpose", "Var", "Where",
 ]

@@ -129,3 +129,18 @@ class Cast(Function):
     @staticmethod
     def backward(ctx, g):
         return g  # the engine casts it back to the input's dtype
+
+
+class Clone(Function):
+    """A copy of ``x`` with its own memory (PyTorch's ``clone``); the gradient passes as is."""
+
+    op, derivatives = "clone", ("1",)
+    twice_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g

@@ -118,3 +118,25 @@ class LogSumExp(Function):
     def backward(ctx, g):
         (softmax,) = ctx.saved_tensors
         return _expand(g, ctx.axis, ctx.keepdims) * softmax
+
+
+class Norm(Function):
+    """The Euclidean norm ‖x‖₂ = √(Σ x²) over axes;  ∂/∂x = x/‖x‖₂, taken as 0 where the
+    norm is 0 (PyTorch's subgradient: no NaN at the origin)."""
+
+    op, derivatives, output = "norm", ("x/‖x‖",), "‖x‖"
+    twice_differentiable = True
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdims=False):
+        out = np.asarray(np.sqrt(np.square(x).sum(axis=axis, keepdims=keepdims)))
+        ctx.axis, ctx.keepdims = axis, keepdims
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        out = _expand(out, ctx.axis, ctx.keepdims)
+        safe = xp.where(xp.value(out) == 0, 1, out)
+        return _expand(g, ctx.axis, ctx.keepdims) * x / safe
