@@ -171,13 +171,14 @@ class Function:
 
 
 class Identity(Function):
-    """y = x as its own node (the engine's boundary around a composed op's inputs)."""
+    """y = x as its own node (the engine's boundary around a composed op's inputs), with
+    its own view of the data, so arrays saved downstream name it alone."""
 
     op, derivatives, twice_differentiable = "identity", ("1",), True
 
     @staticmethod
     def forward(ctx, x):
-        return x
+        return x.view()
 
     @staticmethod
     def backward(ctx, g):

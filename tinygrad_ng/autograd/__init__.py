@@ -431,9 +431,11 @@ def _backward_on_tensors(ctx, node: Tensor, g: Tensor):
     """Run ``ctx``'s backward on Tensors, recording it (``create_graph=True``)."""
     cls = type(ctx)
     if cls.composed is not None:
-        return _composed_backward(ctx, g)
+        return _backward_at_inputs(ctx, g, cls.composed)
     if not cls.twice_differentiable:
         return _once_differentiable(ctx, g)
+    if _shared_arrays(ctx.parents):  # saved arrays cannot name their input: replay the op
+        return _backward_at_inputs(ctx, g, cls.apply)
     prev, state.node = state.node, node  # saved_tensors now hands out the graph's tensors
     try:
         return cls.backward(ctx, g)
@@ -441,19 +443,27 @@ def _backward_on_tensors(ctx, node: Tensor, g: Tensor):
         state.node = prev
 
 
-def _composed_backward(ctx, g: Tensor) -> tuple:
-    """Differentiate the op's ``composed`` form (the same function from primitive ops) at
-    its inputs. The inputs enter through fresh identity nodes, so the backward pass stops
-    there instead of walking the whole graph before them."""
+def _shared_arrays(parents: tuple) -> bool:
+    """True when two different input tensors share one array (``x * x.detach()``), so an
+    array saved by forward does not tell which of them it came from."""
+    from ..tensor import Tensor
+
+    tensors = {id(p): p.data for p in parents if isinstance(p, Tensor)}
+    return len({id(a) for a in tensors.values()}) < len(tensors)
+
+
+def _backward_at_inputs(ctx, g: Tensor, fn) -> tuple:
+    """Differentiate ``fn`` (the op's ``composed`` form, or the op itself) applied again to
+    the node's inputs. The inputs enter through fresh identity nodes (each with its own
+    view of the data), so the backward pass stops there instead of walking the whole graph
+    before them."""
     from ..function import Identity
     from ..tensor import Tensor
 
-    parents = list(ctx.parents)
+    parents = [Identity.apply(p) if isinstance(p, Tensor) else p for p in ctx.parents]
     wanted = [i for i, (p, need) in enumerate(zip(parents, ctx.needs_input_grad))
               if need and isinstance(p, Tensor)]
-    for i in wanted:
-        parents[i] = Identity.apply(parents[i])
-    out = type(ctx).composed(*parents, **ctx.kwargs)
+    out = fn(*parents, **ctx.kwargs)
     grads = backprop([out], [g], True, targets=[parents[i] for i in wanted], create_graph=True)
     full: list = [None] * len(parents)
     for i, r in zip(wanted, grads):
