@@ -191,7 +191,10 @@ class Lock(list):
                 _locks[key] = n
             else:
                 del _locks[key]
-                a.setflags(True)  # (positional: much cheaper than write=True)
+                try:
+                    a.setflags(True)  # (positional: much cheaper than write=True)
+                except ValueError:  # a view whose base another hold still locks: it stays
+                    pass            # read-only with its base
 
 
 def lock(arrays: tuple) -> Lock | None:
