@@ -440,10 +440,12 @@ def _backward_on_tensors(ctx, node: Tensor, g: Tensor):
     if _shared_arrays(ctx.parents):  # saved arrays cannot name their input: replay the op
         return _backward_at_inputs(ctx, g, cls.apply)
     prev, state.node = state.node, node  # saved_tensors now hands out the graph's tensors
+    scopes.append(f"backward of {ctx.op_name}")  # (drawings group the nodes made here)
     try:
         return cls.backward(ctx, g)
     finally:
         state.node = prev
+        scopes.pop()
 
 
 def _shared_arrays(parents: tuple) -> bool:
@@ -466,7 +468,8 @@ def _backward_at_inputs(ctx, g: Tensor, fn) -> tuple:
     parents = [Identity.apply(p) if isinstance(p, Tensor) else p for p in ctx.parents]
     wanted = [i for i, (p, need) in enumerate(zip(parents, ctx.needs_input_grad))
               if need and isinstance(p, Tensor)]
-    out = fn(*parents, **ctx.kwargs)
+    with scope(f"backward of {ctx.op_name}"):
+        out = fn(*parents, **ctx.kwargs)
     grads = backprop([out], [g], True, targets=[parents[i] for i in wanted], create_graph=True)
     full: list = [None] * len(parents)
     for i, r in zip(wanted, grads):
