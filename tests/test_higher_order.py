@@ -675,3 +675,36 @@ def test_functional_bad_input():
         AF.vjp(lambda t: t * 2, x)
     with pytest.raises(TypeError, match="output 0 is a float"):
         AF.jacobian(lambda t: 1.0, x)
+
+
+# ----------------------------------------------------------------------------- drawing
+def test_drawing_of_a_gradient_shows_the_backward_pass_with_values():
+    from tinygrad_ng.viz import draw_graph
+
+    a, b, c = (Tensor(v, requires_grad=True, name=n) for v, n in ((5.0, "a"), (3.0, "b"),
+                                                                   (2.0, "c")))
+    seed = Tensor(1.0, requires_grad=True, name="dJ/dJ")
+    _, db, _ = tg.grad(3 * (a + b * c), [a, b, c], grad_outputs=seed, create_graph=True)
+    source = draw_graph(db, show_grads=False).source
+    assert 'label="backward of mul"' in source  # the nodes a backward rule made, boxed
+    assert "dJ/dJ" in source and "value = 6" in source and "value = 3" in source
+    assert ">c<" in source and ">a<" not in source  # c is read by the backward pass; a is not
+    assert not tg.autograd.scopes  # the scope was popped
+
+
+def test_scopes_are_restored_when_a_backward_rule_raises():
+    class Broken(tg.Function):
+        twice_differentiable = True
+
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            raise ValueError("broken backward")
+
+    x = Tensor(np.array([1.0]), requires_grad=True)
+    with pytest.raises(ValueError, match="broken backward"):
+        tg.grad(Broken.apply(x).sum(), x, create_graph=True)
+    assert not tg.autograd.scopes and tg.autograd.state.node is None
