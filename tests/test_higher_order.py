@@ -337,25 +337,44 @@ def test_gradgradcheck(name):
                                  for s in shapes_])
 
 
+class Cube(tg.Function):
+    """A user op with a NumPy-only backward (no opt-in)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x ** 2
+
+
+class ComposedCube(Cube):
+    @staticmethod
+    def composed(x):
+        return x * x * x
+
+
+class HalfCurvedCube(Cube):
+    """Right first derivative; the second derivative is half the truth (one factor x is
+    taken as a constant)."""
+
+    twice_differentiable = True
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x * xp.value(x)
+
+
 def test_gradgradcheck_names_the_worst_element_of_a_wrong_second_derivative():
-    class Cube(tg.Function):  # right first derivative, second derivative half of the truth
-        twice_differentiable = True
-
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 3 * x * xp.value(x)
-
     x = Tensor(np.array([0.5, -2.0, 1.0]), requires_grad=True)
-    assert tg.gradcheck(lambda t: Cube.apply(t), [x])
+    assert tg.gradcheck(lambda t: HalfCurvedCube.apply(t), [x])
     with pytest.raises(tg.GradcheckError, match=r"input 0 \(3,\): MISMATCH.*worst element \(\d,\)"):
-        tg.gradgradcheck(lambda t: Cube.apply(t), [x])
-    assert not tg.gradgradcheck(lambda t: Cube.apply(t), [x], raise_exception=False)
+        tg.gradgradcheck(lambda t: HalfCurvedCube.apply(t), [x])
+    assert not tg.gradgradcheck(lambda t: HalfCurvedCube.apply(t), [x], raise_exception=False)
 
 
 def test_gradgradcheck_of_a_linear_function_passes_with_zero_second_derivative():
@@ -510,17 +529,6 @@ def test_allow_unused_names_the_input_or_gives_none():
 
 
 def test_user_function_without_opt_in_raises_when_differentiated_twice():
-    class Cube(tg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 3 * x ** 2
-
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     g, = tg.grad(Cube.apply(x).sum(), x, create_graph=True)  # the first derivative is right
     np.testing.assert_allclose(g.data, 3 * x.data ** 2)
@@ -529,23 +537,8 @@ def test_user_function_without_opt_in_raises_when_differentiated_twice():
 
 
 def test_composed_form_of_a_user_function_is_used():
-    class Cube(tg.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x ** 3
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 3 * x ** 2
-
-        @staticmethod
-        def composed(x):
-            return x * x * x
-
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
-    g, = tg.grad(Cube.apply(x).sum(), x, create_graph=True)
+    g, = tg.grad(ComposedCube.apply(x).sum(), x, create_graph=True)
     h, = tg.grad(g.sum(), x)
     np.testing.assert_allclose(h, 6 * x.data)
 

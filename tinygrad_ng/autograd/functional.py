@@ -48,12 +48,7 @@ def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     ``v`` has the shape of the output (a tuple for a tuple output); it may be omitted for a
     one-element output.
     """
-    with enable_grad():
-        is_tuple, xs = _inputs(inputs, create_graph, "vjp")
-        out_tuple, outs = _outputs(func, xs, "vjp")
-        vs = _vectors(v, outs, "vjp", "output")
-        res = _vjp(outs, xs, vs, create_graph, strict, "vjp")
-    return _result(outs, out_tuple, create_graph), _result(res, is_tuple, create_graph)
+    return _product(func, inputs, v, create_graph, strict, "vjp")
 
 
 def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
@@ -63,35 +58,20 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
     ``v`` has the shape of the inputs (a tuple for tuple inputs); it may be omitted for a
     single one-element input.
     """
-    with enable_grad():
-        is_tuple, xs = _inputs(inputs, create_graph, "jvp")
-        out_tuple, outs = _outputs(func, xs, "jvp")
-        vs = _vectors(v, xs, "jvp", "input")
-        res = _jvp(outs, xs, vs, create_graph, strict, "jvp")
-    return _result(outs, out_tuple, create_graph), _result(res, out_tuple, create_graph)
+    return _product(func, inputs, v, create_graph, strict, "jvp")
 
 
 def vhp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(func(inputs), vᵀ·H)`` for a scalar ``func``: the gradient of ⟨∇f, v⟩."""
-    with enable_grad():
-        is_tuple, xs = _inputs(inputs, create_graph, "vhp")
-        out, grads = _gradient(func, xs, strict, "vhp")
-        vs = _vectors(v, xs, "vhp", "input")
-        res = _vjp(grads, xs, vs, create_graph, strict, "vhp", of="the gradient")
-    return _result((out,), False, create_graph), _result(res, is_tuple, create_graph)
+    return _product(func, inputs, v, create_graph, strict, "vhp")
 
 
 def hvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(func(inputs), H·v)`` for a scalar ``func``: the Jacobian-vector product of the
     gradient (equal to :func:`vhp` for a twice continuously differentiable ``func``)."""
-    with enable_grad():
-        is_tuple, xs = _inputs(inputs, create_graph, "hvp")
-        out, grads = _gradient(func, xs, strict, "hvp")
-        vs = _vectors(v, xs, "hvp", "input")
-        res = _jvp(grads, xs, vs, create_graph, strict, "hvp", of="the gradient")
-    return _result((out,), False, create_graph), _result(res, is_tuple, create_graph)
+    return _product(func, inputs, v, create_graph, strict, "hvp")
 
 
 def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
@@ -127,6 +107,26 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False,
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _product(func: Callable[..., Any], inputs: Any, v: Any, create_graph: bool, strict: bool,
+             who: str) -> tuple[Any, Any]:
+    """``(func(inputs), product)`` for ``who`` in vjp, jvp (products with J) and vhp, hvp
+    (products with H: J of the gradient, for a scalar ``func``)."""
+    with enable_grad():
+        is_tuple, xs = _inputs(inputs, create_graph, who)
+        if who in ("vjp", "jvp"):
+            out_tuple, outs = _outputs(func, xs, who)
+            values, of = outs, "the output"
+        else:
+            out, outs = _gradient(func, xs, strict, who)
+            out_tuple, values, of = False, (out,), "the gradient"
+        product = _vjp if who in ("vjp", "vhp") else _jvp  # vᵀ·J or J·v
+        vs = _vectors(v, outs if product is _vjp else xs, who,
+                      "output" if who == "vjp" else "input")
+        res = product(outs, xs, vs, create_graph, strict, who, of)
+    res_tuple = out_tuple if who == "jvp" else is_tuple  # one entry per output or input
+    return _result(values, out_tuple, create_graph), _result(res, res_tuple, create_graph)
 
 
 def _inputs(inputs: Any, create_graph: bool, who: str) -> tuple[bool, tuple[Tensor, ...]]:
