@@ -149,7 +149,7 @@ class Function:
             shapes = " and ".join(str(np.shape(a)) for a in arrays)
             raise ValueError(f"{name}: shapes {shapes}: {e}") from None
         if type(out) is not np.ndarray:  # a NumPy scalar, or a Python number from a user op
-            out = _as_output_array(ctx, out, arrays)
+            out = np.asarray(out) if isinstance(out, np.generic) else _as_input_dtype(out, arrays)
         result = _new(Tensor)  # what Tensor._make does, inlined on this hot path
         result.data = out
         result.grad = result.name = None
@@ -223,23 +223,17 @@ def _as_graph_tensor(a: Any, ctx: Function, node: Tensor) -> Any:
     for p in ctx.parents:
         if isinstance(p, Tensor) and p.data is a:
             return p
+    if isinstance(a, np.generic) and node.data.shape == () and a == node.data:
+        return node  # a 0-d output: NumPy gave forward a scalar, apply made it an array
     return Tensor(a) if isinstance(a, np.ndarray) else a
 
 
-def _as_output_array(ctx: Function, out: Any, arrays: Any) -> np.ndarray:
-    """The 0-d array for a NumPy scalar or Python number returned by ``forward`` (a number
-    takes the inputs' float dtype); if forward saved the scalar, it saves the array instead,
-    so that under ``create_graph`` the saved output is recognised as the output."""
-    if isinstance(out, np.generic):
-        array = np.asarray(out)
-    else:
-        dtypes = [a.dtype for a in arrays if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
-        array = np.asarray(out, dtype=dtypes[0] if dtypes else None)
-    saved = ctx.saved
-    if saved is not None and any(a is out for a in saved):
-        ctx.saved = tuple(array if a is out else a for a in saved)
-        ctx.locked = (ctx.locked, autograd.lock((array,)))
-    return array
+def _as_input_dtype(out: Any, arrays: Any) -> np.ndarray:
+    """A Python number returned by ``forward`` as an array of the inputs' float dtype."""
+    for a in arrays:
+        if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+            return np.asarray(out, dtype=a.dtype)
+    return np.asarray(out)
 
 
 from .tensor import Tensor  # noqa: E402  (Tensor's methods are built from Functions)
