@@ -352,10 +352,13 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         grad_outputs = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outs):
         raise ValueError(f"grad: {len(outs)} outputs but {len(grad_outputs)} grad_outputs")
-    for o in outs:
+    for i, o in enumerate(outs):
         if not o.requires_grad:
-            raise RuntimeError("grad: an output does not require grad (no input of it "
-                               "requires grad, or it was computed under no_grad())")
+            raise RuntimeError(
+                f"grad: output {i} (shape {o.shape}) does not require grad: no input of it "
+                "requires grad (an integer path carries none), or it was computed under "
+                "no_grad(). (A gradient from grad(create_graph=True) that does not require "
+                "grad is constant in the inputs: its own derivative is 0.)")
     if retain_graph is None:
         retain_graph = create_graph
     seeds: list = []
