@@ -77,9 +77,8 @@ def _clamped_log(p: Any) -> Any:
 
     On a Tensor (a backward run under ``create_graph``) the floored entries are a constant
     and the log is never taken of 0 there, so their derivative is 0 rather than 0·∞ = NaN."""
-    with np.errstate(divide="ignore"):
-        logp = np.maximum(np.log(xp.value(p)), -100)
     if not isinstance(p, Tensor):
-        return logp
-    floored = logp == -100
-    return xp.where(floored, logp, xp.log(xp.where(floored, 1, p)))
+        with np.errstate(divide="ignore"):
+            return np.maximum(np.log(p), -100)
+    floored = _clamped_log(p.data) == -100
+    return xp.where(floored, -100.0, xp.log(xp.where(floored, 1, p)))
