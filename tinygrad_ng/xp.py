@@ -91,7 +91,9 @@ def where(cond: Any, a: Any, b: Any) -> Any:
 
 def astype(x: Any, dtype: Any) -> Any:
     """``x`` in ``dtype`` (``x`` itself when it has it already)."""
-    return x.astype(dtype) if isinstance(x, Tensor) else x.astype(dtype, copy=False)
+    if isinstance(x, Tensor):
+        return x.astype(dtype)
+    return x if x.dtype is dtype else x.astype(dtype, copy=False)
 
 
 # ----------------------------------------------------------------------------- shapes
