@@ -27,6 +27,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .autograd import functional as _autograd_functional  # noqa: F401 (tg.autograd.functional)
 from .creation import (
     empty,
     from_numpy,
@@ -62,6 +63,7 @@ from .gradcheck import (
     GradientCheckReport,
     check_model_gradients,
     gradcheck,
+    gradgradcheck,
     numerical_grad,
 )
 from .random import manual_seed
@@ -96,7 +98,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GradientCheckReport", "Tensor", "arange",
     "check_model_gradients", "concatenate", "detect_anomaly", "enable_grad", "eye", "full",
-    "get_default_dtype", "grad", "gradcheck", "is_grad_enabled", "manual_seed", "no_grad",
+    "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed",
+    "no_grad",
     "numerical_grad", "ones", "rand", "randn", "set_default_dtype", "set_grad_enabled",
     "stack", "where", "zeros", "autograd", "data", "functional", "metrics", "tune", "utils", "xp",
     "Size", "ValuesIndices", "bool_", "cat", "double", "empty", "float16",

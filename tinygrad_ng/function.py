@@ -171,13 +171,14 @@ class Function:
 
 
 class Identity(Function):
-    """y = x as its own node (the engine's boundary around a composed op's inputs)."""
+    """y = x as its own node (the engine's boundary around a composed op's inputs), with
+    its own view of the data, so arrays saved downstream name it alone."""
 
     op, derivatives, twice_differentiable = "identity", ("1",), True
 
     @staticmethod
     def forward(ctx, x):
-        return x
+        return x.view()
 
     @staticmethod
     def backward(ctx, g):
@@ -222,6 +223,8 @@ def _as_graph_tensor(a: Any, ctx: Function, node: Tensor) -> Any:
     for p in ctx.parents:
         if isinstance(p, Tensor) and p.data is a:
             return p
+    if isinstance(a, np.generic) and node.data.shape == () and a == node.data:
+        return node  # a 0-d output: NumPy gave forward a scalar, apply made it an array
     return Tensor(a) if isinstance(a, np.ndarray) else a
 
 

@@ -1,4 +1,5 @@
-"""Gradients on demand and gradient checking against centred finite differences.
+"""Gradients on demand and gradient checking (first and second derivatives) against centred
+finite differences.
 
 The course's check: for every parameter θᵢ,
 ``dθ_approx[i] = (J(θ + εeᵢ) − J(θ − εeᵢ)) / 2ε``, compared with backprop's ``dθ`` by the
@@ -18,7 +19,7 @@ from . import autograd, random
 from .autograd import grad
 from .dtypes import default_dtype
 from .function import Function
-from .tensor import Tensor
+from .tensor import Tensor, concatenate
 
 
 def _as_f64(inputs: Sequence[Any]) -> list[Any]:
@@ -210,6 +211,45 @@ def gradcheck_report(fn: Callable[..., Tensor], inputs: Any, eps: float = 1e-6,
             numerical=float(n[worst]) if n.size else 0.0,
             passed=bool((err <= 0).all())))
     return checks
+
+
+def gradgradcheck(fn: Callable[..., Tensor], inputs: Any, eps: float = 1e-6,
+                  atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
+                  grad_output: Any = None) -> bool:
+    """Compare second derivatives with centred finite differences of the first, in float64.
+
+    The first derivative ``G(x) = ∂J/∂x`` of ``J = Σ fn(*inputs) ⊙ grad_output`` (a fixed
+    random ``grad_output`` for a non-scalar output, as :func:`gradcheck`) is computed with
+    ``tg.grad(..., create_graph=True)``, so it is itself a function of the inputs, and
+    :func:`gradcheck` checks it: its derivative from autograd (a backward pass through the
+    graph of the backward pass) against finite differences of ``G`` from plain first-order
+    backward passes, element by element, with the course's relative difference and the
+    worst element named per input. Returns True; on a mismatch raises
+    :class:`GradcheckError` (or returns False when ``raise_exception=False``).
+    """
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    with default_dtype(np.float64):
+        xs = _as_f64(inputs)
+        state = random.get_state()
+        w = _weight(fn, xs, grad_output, state)
+    positions = [i for i, x in enumerate(xs) if isinstance(x, Tensor) and x.requires_grad]
+
+    def first_derivative(*args: Any) -> Tensor:
+        """G(x): the gradients of J for every input that requires grad, flattened."""
+        with autograd.enable_grad():
+            out = _objective(fn, list(args), w, state)
+            wanted = [args[i] for i in positions]
+            grads = (grad(out, wanted, create_graph=True, allow_unused=True)
+                     if out.requires_grad else [None] * len(wanted))
+            return concatenate([Tensor(np.zeros(x.size)) if g is None else g.reshape(-1)
+                                for g, x in zip(grads, wanted)])
+
+    checks = gradcheck_report(first_derivative, xs, eps, atol, rtol)
+    ok = all(c.passed for c in checks)
+    if not ok and raise_exception:
+        raise GradcheckError("gradgradcheck failed (the derivative of Σ ∂J/∂x ⊙ u for a fixed "
+                             "random u, i.e. Hessian rows):\n" + "\n".join(str(c) for c in checks))
+    return ok
 
 
 @dataclass

@@ -80,11 +80,21 @@ def erf(x: Any) -> Any:
 
 
 def sigmoid(x: Any) -> Any:
-    """σ(x), overflow-free on arrays."""
+    """σ(x) = 1/(1 + e⁻ˣ) without overflow: with e = exp(−|x|) ≤ 1, σ = 1/(1+e) for x ≥ 0,
+    e/(1+e) else."""
     if isinstance(x, Tensor):
         return x.sigmoid()
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def maximum(x: Any, y: Any) -> Any:
+    """Elementwise max (at ties each side gets half the gradient)."""
+    if isinstance(x, Tensor):
+        return x.maximum(y)
+    if isinstance(y, Tensor):
+        return y.maximum(x)
+    return np.maximum(x, y)
 
 
 def sign(x: Any) -> np.ndarray:
@@ -97,6 +107,13 @@ def where(cond: Any, a: Any, b: Any) -> Any:
     if _tensors(a, b):
         return _where(value(cond), a, b)
     return np.where(cond, a, b)
+
+
+def astype(x: Any, dtype: Any) -> Any:
+    """``x`` in ``dtype`` (``x`` itself when it has it already)."""
+    if isinstance(x, Tensor):
+        return x.astype(dtype)
+    return x if x.dtype is dtype else x.astype(dtype, copy=False)
 
 
 # ----------------------------------------------------------------------------- shapes

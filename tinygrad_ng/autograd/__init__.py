@@ -191,7 +191,10 @@ class Lock(list):
                 _locks[key] = n
             else:
                 del _locks[key]
-                a.setflags(True)  # (positional: much cheaper than write=True)
+                try:
+                    a.setflags(True)  # (positional: much cheaper than write=True)
+                except ValueError:  # a view whose base another hold still locks: it stays
+                    pass            # read-only with its base
 
 
 def lock(arrays: tuple) -> Lock | None:
@@ -349,10 +352,13 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         grad_outputs = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
     if len(grad_outputs) != len(outs):
         raise ValueError(f"grad: {len(outs)} outputs but {len(grad_outputs)} grad_outputs")
-    for o in outs:
+    for i, o in enumerate(outs):
         if not o.requires_grad:
-            raise RuntimeError("grad: an output does not require grad (no input of it "
-                               "requires grad, or it was computed under no_grad())")
+            raise RuntimeError(
+                f"grad: output {i} (shape {o.shape}) does not require grad: no input of it "
+                "requires grad (an integer path carries none), or it was computed under "
+                "no_grad(). (A gradient from grad(create_graph=True) that does not require "
+                "grad is constant in the inputs: its own derivative is 0.)")
     if retain_graph is None:
         retain_graph = create_graph
     seeds: list = []
@@ -431,29 +437,42 @@ def _backward_on_tensors(ctx, node: Tensor, g: Tensor):
     """Run ``ctx``'s backward on Tensors, recording it (``create_graph=True``)."""
     cls = type(ctx)
     if cls.composed is not None:
-        return _composed_backward(ctx, g)
+        return _backward_at_inputs(ctx, g, cls.composed)
     if not cls.twice_differentiable:
         return _once_differentiable(ctx, g)
+    if _shared_arrays(ctx.parents):  # saved arrays cannot name their input: replay the op
+        return _backward_at_inputs(ctx, g, cls.apply)
     prev, state.node = state.node, node  # saved_tensors now hands out the graph's tensors
+    scopes.append(f"backward of {ctx.op_name}")  # (drawings group the nodes made here)
     try:
         return cls.backward(ctx, g)
     finally:
         state.node = prev
+        scopes.pop()
 
 
-def _composed_backward(ctx, g: Tensor) -> tuple:
-    """Differentiate the op's ``composed`` form (the same function from primitive ops) at
-    its inputs. The inputs enter through fresh identity nodes, so the backward pass stops
-    there instead of walking the whole graph before them."""
+def _shared_arrays(parents: tuple) -> bool:
+    """True when two different input tensors share one array (``x * x.detach()``), so an
+    array saved by forward does not tell which of them it came from."""
+    from ..tensor import Tensor
+
+    tensors = {id(p): p.data for p in parents if isinstance(p, Tensor)}
+    return len({id(a) for a in tensors.values()}) < len(tensors)
+
+
+def _backward_at_inputs(ctx, g: Tensor, fn) -> tuple:
+    """Differentiate ``fn`` (the op's ``composed`` form, or the op itself) applied again to
+    the node's inputs. The inputs enter through fresh identity nodes (each with its own
+    view of the data), so the backward pass stops there instead of walking the whole graph
+    before them."""
     from ..function import Identity
     from ..tensor import Tensor
 
-    parents = list(ctx.parents)
+    parents = [Identity.apply(p) if isinstance(p, Tensor) else p for p in ctx.parents]
     wanted = [i for i, (p, need) in enumerate(zip(parents, ctx.needs_input_grad))
               if need and isinstance(p, Tensor)]
-    for i in wanted:
-        parents[i] = Identity.apply(parents[i])
-    out = type(ctx).composed(*parents, **ctx.kwargs)
+    with scope(f"backward of {ctx.op_name}"):
+        out = fn(*parents, **ctx.kwargs)
     grads = backprop([out], [g], True, targets=[parents[i] for i in wanted], create_graph=True)
     full: list = [None] * len(parents)
     for i, r in zip(wanted, grads):

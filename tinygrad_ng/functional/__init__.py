@@ -13,6 +13,10 @@ Conventions shared by every function here:
   ``Σᵢ L⁽ⁱ⁾``, or every ``L⁽ⁱ⁾`` unreduced. ``m`` counts the per-example losses.
 - Integer and bool inputs are converted to the default float dtype (``relu`` keeps
   integers). A target tensor that requires grad gets its gradient too.
+- Every op is differentiable twice (``tg.grad(..., create_graph=True)``): the backward is
+  written with operators and :mod:`tinygrad_ng.xp`, or, for ``cross_entropy`` and
+  ``batch_norm`` whose closed forms use intermediates, the op also has a ``composed()``
+  form from primitive ops, differentiated only under ``create_graph``.
 - Forward passes have no side effects except ``batch_norm``'s documented update of the
   running statistics (done outside the op), so a node can be replayed with ``ctx.kwargs``.
 """

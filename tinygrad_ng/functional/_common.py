@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import xp
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 
@@ -64,12 +65,6 @@ def _same_shape(a: Tensor, b: Tensor, op: str, names: str = "input and target") 
                          "(m, m) loss)")
 
 
-def _stable_sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) without overflow: with e = exp(−|z|) ≤ 1, σ = 1/(1+e) for z ≥ 0, e/(1+e) else."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1, e) / (1 + e)
-
-
 def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
     """log softmax(z) = (z − max z) − log Σ e^(z − max z): the exponents are ≤ 0, never inf."""
     shifted = z - z.max(axis=axis, keepdims=True)
@@ -77,7 +72,13 @@ def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
     return shifted
 
 
-def _clamped_log(p: np.ndarray) -> np.ndarray:
-    """log p floored at −100 (PyTorch's BCE rule), so log 0 gives −100 rather than −inf."""
-    with np.errstate(divide="ignore"):
-        return np.maximum(np.log(p), -100)
+def _clamped_log(p: Any) -> Any:
+    """log p floored at −100 (PyTorch's BCE rule), so log 0 gives −100 rather than −inf.
+
+    On a Tensor (a backward run under ``create_graph``) the floored entries are a constant
+    and the log is never taken of 0 there, so their derivative is 0 rather than 0·∞ = NaN."""
+    if not isinstance(p, Tensor):
+        with np.errstate(divide="ignore"):
+            return np.maximum(np.log(p), -100)
+    floored = _clamped_log(p.data) == -100
+    return xp.where(floored, -100.0, xp.log(xp.where(floored, 1, p)))

@@ -12,17 +12,18 @@ from .. import xp
 from ..function import Function
 from ..ops.maths import erf_array
 from ..tensor import Tensor, _axes
-from ._common import _axis, _float_tensor, _log_softmax, _stable_sigmoid, _tensor
+from ._common import _axis, _float_tensor, _log_softmax, _tensor
 
 
 class Sigmoid(Function):
     """a = σ(z) = 1/(1 + e⁻ᶻ);  da/dz = a(1 − a)."""
 
     op, inputs, derivatives, output = "sigmoid", ("z",), ("a(1 − a)",), "a"
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, z):
-        a = _stable_sigmoid(z).astype(z.dtype, copy=False)
+        a = xp.sigmoid(z).astype(z.dtype, copy=False)
         ctx.save_for_backward(a)
         return a
 
@@ -36,6 +37,7 @@ class Tanh(Function):
     """a = tanh(z);  da/dz = 1 − a²."""
 
     op, inputs, derivatives, output = "tanh", ("z",), ("1 − a²",), "a"
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, z):
@@ -53,6 +55,7 @@ class ReLU(Function):
     """a = max(0, z);  da/dz = 1 for z > 0, else 0 (0 at exactly z = 0, as PyTorch)."""
 
     op, inputs, derivatives = "relu", ("z",), ("[z > 0]",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, z):
@@ -70,6 +73,7 @@ class LeakyReLU(Function):
     """a = z for z > 0, else slope·z;  da/dz = 1 for z > 0, else slope (slope at z = 0)."""
 
     op, inputs, derivatives = "leaky_relu", ("z",), ("1 if z > 0 else slope",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, z, negative_slope=0.01):
@@ -80,13 +84,14 @@ class LeakyReLU(Function):
     @staticmethod
     def backward(ctx, g):
         (z,) = ctx.saved_tensors
-        return np.where(z > 0, g, g * ctx.slope)
+        return xp.where(z > 0, g, g * ctx.slope)
 
 
 class Softmax(Function):
     """s = e^(z − max z) / Σ e^(z − max z);  backward: dz = s ⊙ (ds − Σ ds ⊙ s)."""
 
     op, inputs, derivatives, output = "softmax", ("z",), ("s(δ − s)",), "s"
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, z, axis=-1):
@@ -106,6 +111,7 @@ class LogSoftmax(Function):
     """log s = z − logsumexp(z);  backward: dz = ds − softmax(z)·Σ ds."""
 
     op, inputs, derivatives = "log_softmax", ("z",), ("δ − s",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, z, axis=-1):
@@ -117,7 +123,7 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g - np.exp(out) * g.sum(axis=ctx.axis, keepdims=True)
+        return g - xp.exp(out) * g.sum(axis=ctx.axis, keepdims=True)
 
 
 def sigmoid(z: Any) -> Tensor:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import random
+from .. import random, xp
 from ..function import Function
 from ..tensor import Tensor
 from ._common import _float_tensor
@@ -22,6 +22,7 @@ class Dropout(Function):
     """
 
     op, inputs, derivatives = "dropout", ("x",), ("d/keep_prob",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, mask, scale):
@@ -32,9 +33,7 @@ class Dropout(Function):
 
     @staticmethod
     def backward(ctx, g):
-        dx = np.where(ctx.mask, g, 0)
-        dx *= ctx.scale
-        return dx
+        return xp.where(ctx.mask, g, 0) * ctx.scale
 
 
 def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:

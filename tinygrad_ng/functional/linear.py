@@ -20,6 +20,7 @@ class Linear(Function):
     """
 
     op, inputs, derivatives = "linear", ("A", "W", "b"), ("W", "A", "1")
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, w, b):

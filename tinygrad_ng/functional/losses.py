@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import xp
 from ..function import Function
 from ..tensor import Tensor, where
 from ._common import (
@@ -17,9 +18,9 @@ from ._common import (
     _reduce,
     _reduce_backward,
     _same_shape,
-    _stable_sigmoid,
     _tensor,
 )
+from .activations import LogSoftmax
 
 
 class CrossEntropy(Function):
@@ -41,22 +42,19 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, z, y, axis=-1, reduction="mean", label_smoothing=0.0):
         logp = _log_softmax(z, axis)
-        eps, k = label_smoothing, z.shape[axis]
         ctx.indices = y.dtype.kind in "iu"
-        if ctx.indices:  # L = −(1 − ε)·log ŷ_target − ε/K·Σₖ log ŷₖ
-            rows = np.arange(y.size)  # example i's class index is y.flat[i]
-            picked = _classes_last(logp, axis)[rows, y.ravel()].reshape(y.shape)
-            losses = picked * -(1 - eps)
-            if eps:
-                losses -= logp.sum(axis=axis) * (eps / k)
-        else:
-            y = y.astype(z.dtype, copy=False)
-            if eps:
-                y = y * (1 - eps) + eps / k
-            losses = -(y * logp).sum(axis=axis)
-        ctx.axis, ctx.reduction, ctx.smoothing = axis, reduction, eps
+        losses, y = _cross_entropy_losses(logp, y, axis, label_smoothing)
+        ctx.axis, ctx.reduction, ctx.smoothing = axis, reduction, label_smoothing
         ctx.loss_shape = losses.shape
         ctx.save_for_backward(logp, y)
+        return _reduce(losses, reduction)
+
+    @staticmethod
+    def composed(z, y, axis=-1, reduction="mean", label_smoothing=0.0):
+        """The same loss from differentiable ops, for ``tg.grad(..., create_graph=True)``
+        (the closed-form backward above uses log softmax(z), an intermediate)."""
+        losses, _ = _cross_entropy_losses(LogSoftmax.apply(z, axis=axis), y, axis,
+                                          label_smoothing)
         return _reduce(losses, reduction)
 
     @staticmethod
@@ -87,38 +85,59 @@ class CrossEntropy(Function):
         return dz, dy
 
 
-def _classes_last(a: np.ndarray, axis: int) -> np.ndarray:
+def _cross_entropy_losses(logp: Any, y: Any, axis: int, eps: float) -> tuple[Any, Any]:
+    """The per-example losses L⁽ⁱ⁾ = −Σₖ yₖ log ŷₖ from log ŷ = log softmax(z), and the target
+    distribution y used (smoothed); arrays in forward, Tensors in ``composed``."""
+    k = logp.shape[axis]
+    if y.dtype.kind in "iu":  # L = −(1 − ε)·log ŷ_target − ε/K·Σₖ log ŷₖ
+        labels = xp.value(y).ravel()  # example i's class index is y.flat[i]
+        picked = _classes_last(logp, axis)[np.arange(labels.size), labels].reshape(y.shape)
+        losses = picked * -(1 - eps)
+        if eps:
+            losses = losses - logp.sum(axis=axis) * (eps / k)
+        return losses, y
+    y = xp.astype(y, logp.dtype)
+    if eps:
+        y = y * (1 - eps) + eps / k
+    return -(y * logp).sum(axis=axis), y
+
+
+def _classes_last(a: Any, axis: int) -> Any:
     """``a`` as a 2-D (examples, classes) array: the class axis moved last, the other axes
     flattened in C order, as ``y.ravel()`` flattens the class indices (a view when the
     class axis is already last)."""
     k = a.shape[axis]
-    return (a if axis == a.ndim - 1 else np.moveaxis(a, axis, -1)).reshape(-1, k)
+    return (a if axis == a.ndim - 1 else xp.moveaxis(a, axis, -1)).reshape(-1, k)
 
 
 class _PointwiseLoss(Function):
-    """An elementwise loss L(x, y), reduced to the cost J. Subclasses give ``loss`` (saving
-    what they need) and ``partials`` (∂L/∂x, ∂L/∂y); the chain rule through the reduction
-    (∂J/∂L = 1/m for 'mean') is shared here."""
+    """An elementwise loss L(x, y), reduced to the cost J. Subclasses give ``loss`` and
+    ``partials`` (∂L/∂x, ∂L/∂y, written with operators and xp, so that they are
+    differentiable again); the chain rule through the reduction (∂J/∂L = 1/m for 'mean')
+    is shared here."""
 
     inputs = ("x", "y")
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, y, reduction="mean"):
         ctx.reduction, ctx.shape = reduction, x.shape
-        return _reduce(type(ctx).loss(ctx, x, y.astype(x.dtype, copy=False)), reduction)
+        ctx.save_for_backward(x, y)
+        return _reduce(type(ctx).loss(x, y.astype(x.dtype, copy=False)), reduction)
 
     @staticmethod
     def backward(ctx, g):
+        x, y = ctx.saved_tensors
         g = _reduce_backward(g, ctx.shape, ctx.reduction)
-        dx, dy = type(ctx).partials(ctx, *ctx.needs_input_grad)
+        dx, dy = type(ctx).partials(x, xp.astype(y, x.dtype), *ctx.needs_input_grad)
         return (None if dx is None else g * dx), (None if dy is None else g * dy)
 
     @staticmethod
-    def loss(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def loss(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     @staticmethod
-    def partials(ctx, need_x: bool, need_y: bool) -> tuple:
+    def partials(x: Any, y: Any, need_x: bool, need_y: bool) -> tuple:
         raise NotImplementedError
 
 
@@ -128,15 +147,13 @@ class MSELoss(_PointwiseLoss):
     op, inputs, derivatives = "mse_loss", ("ŷ", "y"), ("2(ŷ − y)/m", "−2(ŷ − y)/m")
 
     @staticmethod
-    def loss(ctx, x, y):
+    def loss(x, y):
         diff = x - y
-        ctx.save_for_backward(diff)
         return diff * diff
 
     @staticmethod
-    def partials(ctx, need_x, need_y):
-        (diff,) = ctx.saved_tensors
-        twice = 2 * diff
+    def partials(x, y, need_x, need_y):
+        twice = 2 * (x - y)
         return twice, (-twice if need_y else None)
 
 
@@ -154,14 +171,12 @@ class BinaryCrossEntropy(_PointwiseLoss):
     derivatives = ("(a − y)/(a(1 − a))/m", "(log(1 − a) − log a)/m")
 
     @staticmethod
-    def loss(ctx, a, y):
-        ctx.save_for_backward(a, y)
+    def loss(a, y):
         return -(y * _clamped_log(a) + (1 - y) * _clamped_log(1 - a))
 
     @staticmethod
-    def partials(ctx, need_x, need_y):
-        a, y = ctx.saved_tensors
-        da = (a - y) / np.maximum(a * (1 - a), 1e-12) if need_x else None
+    def partials(a, y, need_x, need_y):
+        da = (a - y) / xp.maximum(a * (1 - a), 1e-12) if need_x else None
         dy = _clamped_log(1 - a) - _clamped_log(a) if need_y else None
         return da, dy
 
@@ -179,14 +194,12 @@ class BinaryCrossEntropyWithLogits(_PointwiseLoss):
     derivatives = ("(σ(z) − y)/m", "−z/m")
 
     @staticmethod
-    def loss(ctx, z, y):
-        ctx.save_for_backward(z, y)
+    def loss(z, y):
         return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
 
     @staticmethod
-    def partials(ctx, need_x, need_y):
-        z, y = ctx.saved_tensors
-        dz = _stable_sigmoid(z) - y if need_x else None
+    def partials(z, y, need_x, need_y):
+        dz = xp.sigmoid(z) - y if need_x else None
         return dz, (-z if need_y else None)
 
 

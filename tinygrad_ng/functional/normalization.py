@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import xp
 from ..function import Function
 from ..tensor import Tensor
 from ._common import _float_tensor
@@ -19,6 +20,23 @@ def _channel_axes(ndim: int) -> tuple[int, ...]:
 def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
     """A (C,) vector shaped (1, C, 1, …) to broadcast against an ndim-d (m, C, …) input."""
     return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _normalise(x: Any, gamma: Any, beta: Any, eps: float, stats: Any) -> tuple:
+    """(z̃, z_norm, 1/√(σ² + ε), μ, σ²) for the batch's statistics (``stats`` None) or the
+    running ones; on arrays in forward, on Tensors in ``composed``."""
+    axes, nd = _channel_axes(x.ndim), x.ndim
+    if stats is None:
+        mean = x.mean(axis=axes, keepdims=True)
+        centred = x - mean
+        var = (centred * centred).mean(axis=axes, keepdims=True)
+    else:  # running statistics in the input's dtype: float32 stays float32 in eval mode
+        mean, var = (_per_channel(s, nd).astype(x.dtype, copy=False) for s in stats)
+        centred = x - mean
+    inv_std = 1 / xp.sqrt(var + eps)
+    x_norm = centred * inv_std
+    out = x_norm if gamma is None else x_norm * _per_channel(gamma, nd)
+    return (out if beta is None else out + _per_channel(beta, nd)), x_norm, inv_std, mean, var
 
 
 class BatchNorm(Function):
@@ -44,26 +62,19 @@ class BatchNorm(Function):
 
     @staticmethod
     def forward(ctx, x, gamma, beta, eps=1e-5, stats=None, batch_stats=None):
-        axes, nd = _channel_axes(x.ndim), x.ndim
         ctx.training = stats is None
-        if ctx.training:
-            mean = x.mean(axis=axes, keepdims=True)
-            x_norm = x - mean
-            var = np.mean(x_norm * x_norm, axis=axes, keepdims=True)
-            if batch_stats is not None:
-                batch_stats.update(mean=mean.reshape(-1), var=var.reshape(-1),
-                                   count=x.size // x.shape[1])
-        else:
-            # running statistics in the input's dtype: float32 stays float32 in eval mode
-            mean, var = (_per_channel(s, nd).astype(x.dtype, copy=False) for s in stats)
-            x_norm = x - mean
-        inv_std = 1 / np.sqrt(var + eps)
-        x_norm *= inv_std
+        out, x_norm, inv_std, mean, var = _normalise(x, gamma, beta, eps, stats)
+        if ctx.training and batch_stats is not None:
+            batch_stats.update(mean=mean.reshape(-1), var=var.reshape(-1),
+                               count=x.size // x.shape[1])
         ctx.save_for_backward(x_norm, inv_std, gamma)
-        out = x_norm * _per_channel(gamma, nd) if gamma is not None else x_norm.copy()
-        if beta is not None:
-            out += _per_channel(beta, nd)
-        return out
+        return x_norm.copy() if out is x_norm else out  # (the saved x_norm stays private)
+
+    @staticmethod
+    def composed(x, gamma, beta, eps=1e-5, stats=None, batch_stats=None):
+        """The same function from differentiable ops, for ``tg.grad(..., create_graph=True)``
+        (the closed-form backward uses z_norm and 1/√(σ² + ε), intermediates)."""
+        return _normalise(x, gamma, beta, eps, stats)[0]
 
     @staticmethod
     def backward(ctx, g):

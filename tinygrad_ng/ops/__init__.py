@@ -4,6 +4,10 @@ Conventions: ``forward(ctx, *arrays, **params)`` returns an array; ``backward(ct
 returns one gradient per input, where ``g`` is ∂J/∂out. A gradient may keep the broadcast
 shape of the output: the engine sums it back to the input's shape. ``ctx.needs_input_grad``
 lets an op skip work for inputs that need no gradient.
+
+Every backward is written with Python operators and :mod:`tinygrad_ng.xp`, saving only the
+op's inputs, its output and constant masks: it runs on arrays for ``backward()`` and on
+Tensors under ``tg.grad(..., create_graph=True)``, so every op is differentiable twice.
 """
 
 from .arithmetic import Add, Div, MatMul, Maximum, Minimum, Mul, Pow, Sub, Where

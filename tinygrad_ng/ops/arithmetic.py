@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import xp
 from ..function import Function
 
 
@@ -70,6 +71,7 @@ class Pow(Function):
     """``a ** b``; ∂/∂b = aᵇ·ln a is taken as 0 where a = 0 (the limit for b > 0)."""
 
     op, inputs, derivatives = "pow", ("a", "b"), ("b·a^(b-1)", "a^b·ln(a)")
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -79,15 +81,14 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors[:2]
-        out = ctx.saved_tensors[2]
+        a, b, out = ctx.saved_tensors
         ga = gb = None
-        if ctx.needs_input_grad[0]:  # b·a^(b−1), taken as 0 where b = 0 (d/da a⁰ = 0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ga = np.where(b == 0, 0, g * b * a ** (b - 1))
-        if ctx.needs_input_grad[1]:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gb = g * np.where(a == 0, 0, out * np.log(np.where(a == 0, 1, a)))
+        with np.errstate(divide="ignore", invalid="ignore"):  # (the masked-out branches)
+            if ctx.needs_input_grad[0]:  # b·a^(b−1), taken as 0 where b = 0 (d/da a⁰ = 0)
+                ga = xp.where(b == 0, 0, g * b * a ** (b - 1))
+            if ctx.needs_input_grad[1]:  # aᵇ·ln a, with ln evaluated away from a = 0
+                zero = xp.value(a) == 0
+                gb = g * xp.where(zero, 0, out * xp.log(xp.where(zero, 1, a)))
         return ga, gb
 
 
@@ -95,6 +96,7 @@ class MatMul(Function):
     """``a @ b`` with NumPy's rules: 1-D operands are promoted, batch dims broadcast."""
 
     op, inputs, derivatives = "matmul", ("A", "B"), ("Bᵀ", "Aᵀ")
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -120,11 +122,11 @@ class MatMul(Function):
             g = g[..., None, :]
         ga = gb = None
         if b is not None:  # dA = g Bᵀ
-            ga = g @ np.swapaxes(b[:, None] if b_ndim == 1 else b, -1, -2)
+            ga = g @ xp.swapaxes(b[:, None] if b_ndim == 1 else b, -1, -2)
             if a_ndim == 1:
                 ga = ga.squeeze(-2)
         if a is not None:  # dB = Aᵀ g
-            gb = np.swapaxes(a[None, :] if a_ndim == 1 else a, -1, -2) @ g
+            gb = xp.swapaxes(a[None, :] if a_ndim == 1 else a, -1, -2) @ g
             if b_ndim == 1:
                 gb = gb.squeeze(-1)
         return ga, gb
@@ -132,7 +134,9 @@ class MatMul(Function):
 
 class _Pairwise(Function):
     """Elementwise max/min of two tensors; at ties each input gets half the gradient
-    (as PyTorch)."""
+    (as PyTorch). The shares are constants: the second derivative is 0."""
+
+    twice_differentiable = True
 
     pick = staticmethod(np.maximum)  # the op
     wins = staticmethod(np.greater)  # where a alone is picked
@@ -144,7 +148,7 @@ class _Pairwise(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
+        a, b = (xp.value(v) for v in ctx.saved_tensors)
         share = type(ctx).wins(a, b) + 0.5 * (a == b)  # a's share of the gradient
         return g * share, g * (1 - share)
 
@@ -161,6 +165,7 @@ class Minimum(_Pairwise):
 
 class Where(Function):
     op, inputs, derivatives = "where", ("a", "b"), ("[cond]", "[not cond]")
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, a, b, cond):
@@ -170,4 +175,4 @@ class Where(Function):
     @staticmethod
     def backward(ctx, g):
         zero = np.zeros((), g.dtype)
-        return np.where(ctx.cond, g, zero), np.where(ctx.cond, zero, g), None
+        return xp.where(ctx.cond, g, zero), xp.where(ctx.cond, zero, g), None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import xp
 from ..function import Function
 
 
@@ -53,6 +54,7 @@ class Log(Function):
 
 class Sqrt(Function):
     op, derivatives = "sqrt", ("1/(2√x)",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x):
@@ -70,6 +72,7 @@ class Abs(Function):
     """|x|; the derivative at 0 is taken as 0 (as PyTorch)."""
 
     op, derivatives = "abs", ("sign(x)",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x):
@@ -79,7 +82,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * np.sign(x)
+        return g * xp.sign(x)
 
 
 class Square(Function):
@@ -101,6 +104,7 @@ class Clip(Function):
     """Clamp to [lo, hi]; the gradient passes where lo <= x <= hi (as PyTorch)."""
 
     op, derivatives = "clip", ("[lo ≤ x ≤ hi]",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, lo=None, hi=None):
@@ -110,7 +114,7 @@ class Clip(Function):
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
+        x = xp.value(ctx.saved_tensors[0])  # the mask is a constant
         inside = np.ones(x.shape, dtype=bool)
         if ctx.lo is not None:
             inside &= x >= ctx.lo
@@ -121,6 +125,7 @@ class Clip(Function):
 
 class Cast(Function):
     op, derivatives = "cast", ("1",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, dtype):

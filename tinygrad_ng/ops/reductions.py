@@ -53,6 +53,7 @@ class Mean(Function):
 
 class Var(Function):
     op, derivatives = "var", ("2(x − μ)/(n − ddof)",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False, ddof=0):
@@ -61,19 +62,22 @@ class Var(Function):
             raise ValueError(f"var: {n} elements with ddof={ddof}; need more than ddof")
         centred = x - x.mean(axis=axis, keepdims=True)
         ctx.axis, ctx.keepdims, ctx.scale = axis, keepdims, 2.0 / (n - ddof)
-        ctx.save_for_backward(centred)
+        ctx.save_for_backward(x)
         return np.square(centred).sum(axis=axis, keepdims=keepdims) / (n - ddof)
 
     @staticmethod
     def backward(ctx, g):
-        (centred,) = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
+        centred = x - x.mean(axis=ctx.axis, keepdims=True)  # (recomputed: μ depends on x)
         return _expand(g, ctx.axis, ctx.keepdims) * (ctx.scale * centred)
 
 
 class _Extreme(Function):
-    """max/min over axes: the gradient is split evenly among tied extremes."""
+    """max/min over axes: the gradient is split evenly among tied extremes (constant
+    shares: the second derivative is 0)."""
 
     reduce = staticmethod(np.max)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
@@ -84,7 +88,7 @@ class _Extreme(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
+        x, out = (xp.value(v) for v in ctx.saved_tensors)
         hits = x == out
         share = hits / hits.sum(axis=ctx.axis, keepdims=True)
         return share * g.reshape(out.shape)
@@ -99,24 +103,29 @@ class Min(_Extreme):
 
 
 class LogSumExp(Function):
+    """log Σ eˣ; its derivative softmax(x) = e^(x − out) is recomputed from the input and
+    the output in backward (so it is differentiable again)."""
+
     op, derivatives = "logsumexp", ("softmax(x)",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)  # -inf for an empty axis
         m = np.where(np.isfinite(m), m, 0)
-        e = np.exp(x - m)
-        s = e.sum(axis=axis, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):  # all −inf: log 0 = −inf
+        s = np.exp(x - m).sum(axis=axis, keepdims=True)
+        with np.errstate(divide="ignore"):  # all −inf: log 0 = −inf
             out = np.log(s) + m
-            softmax = e / s
+        out = out if keepdims else _squeeze(out, axis)
         ctx.axis, ctx.keepdims = axis, keepdims
-        ctx.save_for_backward(softmax)
-        return out if keepdims else _squeeze(out, axis)
+        ctx.save_for_backward(x, out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        (softmax,) = ctx.saved_tensors
+        x, out = ctx.saved_tensors
+        with np.errstate(invalid="ignore"):  # all −inf: −inf − (−inf) is NaN, as 0/0 was
+            softmax = xp.exp(x - _expand(out, ctx.axis, ctx.keepdims))
         return _expand(g, ctx.axis, ctx.keepdims) * softmax
 
 

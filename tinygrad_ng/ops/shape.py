@@ -108,6 +108,7 @@ class Scatter(Function):
 
 class Concatenate(Function):
     op, derivatives = "concatenate", ("1 (its slice)",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, *arrays, axis=0):
@@ -117,11 +118,12 @@ class Concatenate(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return tuple(np.split(g, ctx.splits, axis=ctx.axis))
+        return tuple(xp.split(g, ctx.splits, axis=ctx.axis))
 
 
 class Stack(Function):
     op, derivatives = "stack", ("1 (its slice)",)
+    twice_differentiable = True
 
     @staticmethod
     def forward(ctx, *arrays, axis=0):
@@ -131,4 +133,5 @@ class Stack(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return tuple(np.moveaxis(g, ctx.axis, 0))
+        g = xp.moveaxis(g, ctx.axis, 0)
+        return tuple(g[i] for i in range(g.shape[0]))
