@@ -210,6 +210,36 @@ def _batch_norm(data):
     return (lambda a, g, b: F.batch_norm(a, g, b)), [x, gamma, beta]
 
 
+def _binary(method, low=-3.0, high=3.0):
+    return lambda d: ((lambda a, b: getattr(a, method)(b)), list(d.draw(pair(low, high))))
+
+
+def _scan(method, low=-2.0, high=2.0):
+    def case(data):
+        shape = data.draw(shapes(min_dims=1, max_dims=3))
+        axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+        return (lambda t: getattr(t, method)(axis=axis)), [data.draw(arrays(shape, low, high))]
+    return case
+
+
+def _norm(data):
+    x = data.draw(arrays(shapes(min_dims=1, max_dims=3), 0.5, 2.0))
+    p = data.draw(st.sampled_from([2, 1, 3]))
+    return (lambda t: t.norm(p)), [x * np.sign(data.draw(arrays(x.shape, avoid=0.0)))]
+
+
+def _layer_norm(data):
+    shape = data.draw(shapes(min_dims=1, max_dims=3, min_side=2, max_side=3))
+    k = data.draw(st.integers(1, len(shape)))
+    normalized = shape[len(shape) - k:]
+    x, w, b = (data.draw(arrays(s)) for s in (shape, normalized, normalized))
+    return (lambda a, g, c: F.layer_norm(a, normalized, g, c)), [x, w, b]
+
+
+def _activation(fn, avoid=None, low=-3.0, high=3.0, **kw):
+    return lambda d: ((lambda t: fn(t, **kw)), [d.draw(arrays(low=low, high=high, avoid=avoid))])
+
+
 def _dropout(data):
     x = data.draw(arrays())
     mask = data.draw(hnp.arrays(np.bool_, x.shape))
@@ -263,6 +293,37 @@ CASES = {
     "Linear": _linear,
     "BatchNorm": _batch_norm,
     "Dropout": _dropout,
+    "Sin": _unary("sin"),
+    "Cos": _unary("cos"),
+    "Tan": _unary("tan", low=-1.2, high=1.2),
+    "Arcsin": _unary("arcsin", low=-0.9, high=0.9),
+    "Arccos": _unary("arccos", low=-0.9, high=0.9),
+    "Arctan": _unary("arctan"),
+    "Sinh": _unary("sinh"),
+    "Cosh": _unary("cosh"),
+    "Arcsinh": _unary("arcsinh"),
+    "Arccosh": _unary("arccosh", low=1.2, high=4.0),
+    "Arctanh": _unary("arctanh", low=-0.9, high=0.9),
+    "Arctan2": _binary("arctan2", 0.5, 3.0),
+    "LogAddExp": _binary("logaddexp"),
+    "Log2": _unary("log2", low=0.2, high=5.0),
+    "Log10": _unary("log10", low=0.2, high=5.0),
+    "Log1p": _unary("log1p", low=-0.8, high=3.0),
+    "Exp2": _unary("exp2"),
+    "Expm1": _unary("expm1"),
+    "Cbrt": _unary("cbrt", low=0.3, high=3.0),
+    "Erf": _unary("erf"),
+    "Sign": _unary("sign", avoid=0.0),
+    "Clone": lambda d: ((lambda t: t.clone() ** 3), [d.draw(arrays())]),
+    "CumSum": _scan("cumsum"),
+    "CumProd": _scan("cumprod"),
+    "Norm": _norm,
+    "ELU": _activation(F.elu, avoid=0.0, alpha=0.7),
+    "GELU": _activation(F.gelu),
+    "Softplus": _activation(F.softplus, beta=2.0),
+    "Hardtanh": lambda d: ((lambda t: F.hardtanh(t)),
+                           [d.draw(arrays().filter(lambda x: np.all(abs(abs(x) - 1) > 1e-3)))]),
+    "LayerNorm": _layer_norm,
 }
 
 #: Ops deliberately differentiable once only (their second derivative raises): none today.

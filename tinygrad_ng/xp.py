@@ -136,12 +136,19 @@ def expand_dims(x: Any, axis: int | tuple[int, ...]) -> Any:
     return x.reshape(*shape)
 
 
+def permute(x: Any, axes: tuple) -> Any:
+    """The axes of ``x`` reordered (NumPy's ``transpose(axes)``; a full permutation)."""
+    if not isinstance(x, Tensor):
+        return x.transpose(axes)
+    return ops.Transpose.apply(x, axes=tuple(int(a) % x.ndim for a in axes))
+
+
 def swapaxes(x: Any, a: int, b: int) -> Any:
     if not isinstance(x, Tensor):
         return np.swapaxes(x, a, b)
     axes = list(range(x.ndim))
     axes[a], axes[b] = axes[b], axes[a]
-    return x.transpose(*axes)
+    return permute(x, axes)
 
 
 def moveaxis(x: Any, source: int, destination: int) -> Any:
@@ -149,7 +156,7 @@ def moveaxis(x: Any, source: int, destination: int) -> Any:
         return np.moveaxis(x, source, destination)
     axes = list(range(x.ndim))
     axes.insert(destination % x.ndim, axes.pop(source % x.ndim))
-    return x.transpose(*axes)
+    return permute(x, axes)
 
 
 def sum_to(x: Any, shape: tuple) -> Any:

@@ -27,37 +27,31 @@ class CumSum(Function):
 class CumProd(Function):
     """yₖ = Π_{j≤k} xⱼ along ``axis``;  ∂J/∂xᵢ = Σ_{k≥i} gₖ·Π_{j≤k, j≠i} xⱼ.
 
-    Without zeros that is (Σ_{k≥i} gₖyₖ)/xᵢ; a slice holding a zero is done term by term
-    (each xᵢ replaced by 1 in turn), so zeros get their exact gradient. Second derivatives
-    go through :meth:`composed`, the same products as a chain of multiplications.
+    Computed without dividing by xᵢ (exact at zeros and for tiny xᵢ):
+    ∂J/∂xᵢ = (Π_{j<i} xⱼ)·rᵢ with rᵢ = gᵢ + x_{i+1}·r_{i+1}, a running sum taken
+    backwards. Second derivatives go through :meth:`composed`, the same products as a
+    chain of multiplications.
     """
 
     op, derivatives = "cumprod", ("Π_{j≤k, j≠i} xⱼ",)
 
     @staticmethod
     def forward(ctx, x, axis):
-        out = np.cumprod(x, axis=axis)
         ctx.axis = axis
-        ctx.save_for_backward(x, out)
-        return out
+        ctx.save_for_backward(x)
+        return np.cumprod(x, axis=axis)
 
     @staticmethod
     def backward(ctx, g):
-        x, out = ctx.saved_tensors
-        axis = ctx.axis
-        zero = x == 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dx = np.flip(np.cumsum(np.flip(g * out, axis), axis=axis), axis) / x
-        if zero.any():  # slices with a zero: Σ_{k≥i} gₖ·cumprod(x with xᵢ = 1)ₖ
-            n = x.shape[axis]
-            exact = np.empty_like(dx)
-            for i in range(n):
-                xi = x.copy()
-                np.moveaxis(xi, axis, 0)[i] = 1
-                terms = np.moveaxis(g * np.cumprod(xi, axis=axis), axis, 0)
-                np.moveaxis(exact, axis, 0)[i] = terms[i:].sum(axis=0)
-            dx = np.where(zero.any(axis=axis, keepdims=True), exact, dx)
-        return dx
+        (x,) = ctx.saved_tensors
+        xs, gs = np.moveaxis(x, ctx.axis, 0), np.moveaxis(g, ctx.axis, 0)
+        before = np.cumprod(np.concatenate([np.ones_like(xs[:1]), xs[:-1]]), axis=0)
+        r = np.empty(np.broadcast_shapes(gs.shape, xs.shape), dtype=np.result_type(g, x))
+        r[-1] = gs[-1]
+        for i in range(len(xs) - 2, -1, -1):
+            r[i] = gs[i] + xs[i + 1] * r[i + 1]
+        with np.errstate(over="ignore", invalid="ignore"):  # (inf·0 where y overflowed)
+            return np.moveaxis(before * r, 0, ctx.axis)
 
     @staticmethod
     def composed(x, axis):

@@ -37,7 +37,7 @@ class Transpose(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g.transpose(tuple(np.argsort(ctx.axes)))
+        return xp.permute(g, np.argsort(ctx.axes))
 
 
 class BroadcastTo(Function):
