@@ -101,13 +101,13 @@ def captions(pic: Picture, replay: Replay, x: Tensor) -> list[str]:
         sent = replay.sent_by.get(id(child), {}).get((id(child), slot))
         local = local_derivative(child, slot)
         chain = f"∂{J}/∂{c} · ∂{c}/∂{me}"
-        numbers = f"{inline(incoming)} · {inline(local)} = " \
-            if incoming is not None and local is not None else ""
+        scalars = incoming is not None and local is not None and local.size == 1
+        numbers = f"{inline(incoming)} · {inline(local)} = " if scalars else ""
         result = inline(sent) if sent is not None else "0"
         lines.append(f"∂{J}/∂{me} {'+=' if several else '='} {chain} = {numbers}{result}")
         formula = pic.labels.edge_formula(child, slot)
         if formula:
-            where = f"{formula} = {inline(local)}" if local is not None and \
+            where = f"{formula} = {inline(local)}" if scalars and \
                 formula.split(" = ", 1)[1] != inline(local) else formula
             lines.append(f"    where {where}")
         axes = replay.summed.get((id(child), slot))

@@ -7,6 +7,7 @@
   const graph = $("bp-graph"), caption = $("bp-caption"), tip = $("bp-tip");
   const slider = $("bp-slider"), playButton = $("bp-play"), modulesButton = $("bp-modules");
   const N = D.steps.length;
+  const XLINK = "http://www.w3.org/1999/xlink";
   let step = 0, layout = null, timer = null, pinned = null;
   slider.max = String(N);
 
@@ -26,7 +27,7 @@
       g.dataset.members = (members[id] || []).join(" ");
       const own = D.nodes[id];
       g.dataset.label = own ? own.label : id;
-      if (!own && id.startsWith("m")) g.dataset.box = "1";
+      if (!own && id.startsWith("m")) g.dataset.box = boxName(g);
       markGradText(g);
       g.addEventListener("mouseenter", (e) => { if (!pinned) showTip(g, e); });
       g.addEventListener("mousemove", (e) => { if (!pinned) moveTip(e); });
@@ -43,7 +44,7 @@
     svg.querySelectorAll("title").forEach((t) => t.remove());
     svg.querySelectorAll("a").forEach((a) => {
       a.removeAttribute("xlink:title");
-      a.removeAttributeNS("http://www.w3.org/1999/xlink", "title");
+      a.removeAttributeNS(XLINK, "title");
     });
     const hasModules = "collapsed" in D.layouts;
     modulesButton.hidden = !hasModules;
@@ -52,6 +53,11 @@
     tip.hidden = true;
     tip.classList.remove("bp-pinned");
     render();
+  }
+
+  function boxName(g) {  // a module box's scope, from the tooltip Graphviz gave it
+    const a = g.querySelector("a");
+    return (a && (a.getAttributeNS(XLINK, "title") || a.getAttribute("xlink:title"))) || "module";
   }
 
   function markGradText(g) {  // the gradient rows of a label: drawn in the gradient colour
@@ -179,7 +185,7 @@
         section(tip, `gradient ${name}`, "not computed yet: keep stepping", "bp-grad");
     } else {
       const keys = g.dataset.members ? g.dataset.members.split(" ") : [];
-      h.textContent = g.dataset.box ? "module (collapsed)" : g.dataset.label;
+      h.textContent = g.dataset.box ? `module ${g.dataset.box} (collapsed)` : g.dataset.label;
       section(tip, `${keys.length} nodes`, keys.map((k) => D.nodes[k].title).join("\n"));
       if (g.dataset.box) section(tip, "", "click to expand");
     }

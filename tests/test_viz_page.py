@@ -1,0 +1,174 @@
+"""tinygrad_ng.viz.backprop_html: the step-through page's content (captions, layouts, data),
+its self-containment, the GIF export and the Σ marks on broadcast edges. The page in a real
+browser is tested in tests/test_viz_browser.py."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from tinygrad_ng.viz import BackpropPage, backprop_html, course_example, draw_graph, save_gif
+
+import tinygrad_ng as tg
+import tinygrad_ng.functional as F
+import tinygrad_ng.nn as nn
+from tinygrad_ng import Tensor
+
+COURSE_CAPTIONS = [
+    "∂J/∂J = 1\nbackpropagation starts at the output",
+    "∂J/∂v = ∂J/∂J · ∂J/∂v = 1 · 3 = 3\n    where ∂J/∂v = 3",
+    "∂J/∂u = ∂J/∂v · ∂v/∂u = 3 · 1 = 3\n    where ∂v/∂u = 1",
+    "∂J/∂c = ∂J/∂u · ∂u/∂c = 3 · 3 = 9\n    where ∂u/∂c = b = 3",
+    "∂J/∂b = ∂J/∂u · ∂u/∂b = 3 · 2 = 6\n    where ∂u/∂b = c = 2",
+    "∂J/∂a = ∂J/∂v · ∂v/∂a = 3 · 1 = 3\n    where ∂v/∂a = 1",
+]
+
+
+def page_json(page: BackpropPage) -> dict:
+    """The data the page's script reads, parsed back from the HTML."""
+    text = re.search(r'<script type="application/json" id="bp-data">(.*?)</script>',
+                     page.html, re.S).group(1)
+    return json.loads(text)
+
+
+def mlp_cost():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
+    X = tg.randn(16, 3)
+    y = Tensor((np.arange(16) % 2).reshape(-1, 1).astype(np.float32))
+    J = F.binary_cross_entropy_with_logits(model(X), y)
+    J.name = "J"
+    return model, J
+
+
+def test_course_graph_captions_in_the_courses_notation():
+    page = backprop_html(course_example(backward=False))
+    assert page.steps == 6
+    assert page.captions() == COURSE_CAPTIONS
+    assert [s["label"] for s in page.data["steps"]] == ["J", "v", "u", "c", "b", "a"]
+
+
+def test_a_node_used_twice_accumulates_one_term_per_use():
+    x = Tensor(3.0, requires_grad=True, name="x")
+    y = x * x
+    y.name = "y"
+    J = y + x
+    J.name = "J"
+    caption = dict(zip([s["label"] for s in backprop_html(J).data["steps"]],
+                       backprop_html(J).captions()))["x"]
+    lines = caption.split("\n")
+    assert lines[0] == "∂J/∂x = 0, then one term per use of x:"
+    assert "∂J/∂x += ∂J/∂y · ∂y/∂x = 1 · 3 = 3" in lines          # x * x: two uses of x
+    assert lines.count("∂J/∂x += ∂J/∂y · ∂y/∂x = 1 · 3 = 3") == 2
+    assert "∂J/∂x += ∂J/∂J · ∂J/∂x = 1 · 1 = 1" in lines
+    assert lines[-1] == "∂J/∂x = 7"                                 # 2x + 1 at x = 3
+
+
+def test_page_leaves_grads_and_graph_alone():
+    J = course_example(backward=False)
+    backprop_html(J)
+    leaves = [p for p in J._ctx.parents if isinstance(p, Tensor)]
+    assert all(t.grad is None for t in leaves)
+    J.backward()  # the graph is still there
+    assert J._ctx is not None
+
+
+def test_page_is_one_self_contained_file(tmp_path):
+    page = backprop_html(course_example(backward=False), tmp_path / "sub" / "bp.html")
+    text = (tmp_path / "sub" / "bp.html").read_text(encoding="utf-8")
+    assert text == page.html and text.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", text)
+    assert "@import" not in text and "url(http" not in text and "<link" not in text
+    assert text.count("<script") == 2  # the data and the script, both inline
+    data = page_json(page)
+    assert data["layouts"]["expanded"]["svg"].startswith("<svg")
+    assert data["steps"][4]["caption"][0] == "∂J/∂b = ∂J/∂u · ∂u/∂b = 3 · 2 = 6"
+    assert data["nodes"][data["steps"][4]["node"]]["grad"]["text"] == "6"
+    inline = page._repr_html_()
+    assert inline.startswith("<iframe srcdoc=") and "&lt;!DOCTYPE html&gt;" in inline
+
+
+def test_user_text_cannot_end_the_pages_script():
+    a = Tensor(2.0, requires_grad=True, name="</script><b>a")
+    J = a * a
+    J.name = "J"
+    page = backprop_html(J)
+    assert "</script><b>" not in page.html
+    assert any(n["label"] == "</script><b>a" for n in page_json(page)["nodes"].values())
+
+
+def test_large_arrays_get_statistics_and_a_heatmap():
+    tg.manual_seed(0)
+    W = tg.randn(30, 40, requires_grad=True)
+    W.name = "W"
+    J = (W * W).sum()
+    J.name = "J"
+    node = next(n for n in backprop_html(J).data["nodes"].values() if n["label"] == "W")
+    for info in (node["value"], node["grad"]):
+        assert info["text"].startswith("mean ") and "‖·‖₂" in info["text"]
+        heat = info["heatmap"]
+        assert (heat["rows"], heat["cols"]) == (24, 24) and heat["sampled"]
+        assert len(heat["values"]) == 24 * 24
+    assert np.isclose(node["grad"]["heatmap"]["values"][0], 2 * W.data[0, 0])
+
+
+def test_module_boxes_collapsed_and_expandable():
+    model, J = mlp_cost()
+    page = backprop_html(J, names=model, collapse_modules=True)
+    data = page.data
+    assert data["start"] == "collapsed"
+    assert set(data["layouts"]) == {"expanded", "collapsed", "module:0", "module:1",
+                                    "module:2"}
+    collapsed = data["layouts"]["collapsed"]["place"]
+    weight = next(k for k, n in data["nodes"].items() if n["label"] == "2.weight")
+    assert collapsed[weight].startswith("m")              # inside module 2's box
+    assert data["layouts"]["module:2"]["place"][weight] == weight  # expanded there
+    assert data["layouts"]["expanded"]["place"][weight] == weight
+    assert page.steps == 8 and page.data["steps"][-1]["label"] == "0.weight"
+
+
+def test_broadcast_operand_is_marked_on_the_edge_and_in_the_caption():
+    tg.manual_seed(0)
+    X = tg.randn(4, 3)
+    W = tg.randn(3, 2, requires_grad=True)
+    b = tg.zeros(2, requires_grad=True)
+    W.name, b.name = "W", "b"
+    Z = X @ W + b
+    Z.name = "Z"
+    J = (Z * Z).sum()
+    J.name = "J"
+    captions = dict(zip([s["label"] for s in backprop_html(J).data["steps"]],
+                        backprop_html(J).captions()))
+    assert "Σ axis 0 (broadcast): b was broadcast to Z's shape" in captions["b"]
+    assert "Σ" not in captions["W"]
+    J.backward(retain_graph=True, retain_grads=True)
+    marked = [line for line in draw_graph(J).source.splitlines() if "Σ axis 0" in line]
+    assert len(marked) == 1 and "∂Z/∂b" in marked[0]
+
+
+def test_page_needs_dot_and_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere
+    with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+        backprop_html(course_example(backward=False))
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="backprop_html: the root does not require grad"):
+        backprop_html(Tensor(1.0) * 2)
+    with pytest.raises(ValueError, match="backprop_html: rankdir"):
+        backprop_html(course_example(backward=False), rankdir="up")
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        backprop_html(3.0)
+
+
+def test_gif_has_one_frame_per_step(tmp_path):
+    Image = pytest.importorskip("PIL.Image")
+    page = backprop_html(course_example(backward=False))
+    path = page.save_gif(tmp_path / "bp.gif", seconds_per_step=0.5)
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.n_frames == page.steps == 6
+        assert gif.info["duration"] == 500
+    with pytest.raises(ValueError, match="seconds_per_step"):
+        save_gif(course_example(backward=False), tmp_path / "x.gif", seconds_per_step=0)
