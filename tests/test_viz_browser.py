@@ -15,11 +15,6 @@ import numpy as np
 import pytest
 from tinygrad_ng.viz import backprop_html, course_example
 
-import tinygrad_ng as tg
-import tinygrad_ng.functional as F
-import tinygrad_ng.nn as nn
-from tinygrad_ng import Tensor
-
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')")
 Image = pytest.importorskip("PIL.Image", reason="Pillow is not installed")
@@ -123,13 +118,8 @@ def test_hover_shows_value_and_gradient(open_page):
     assert not tip.is_visible()
 
 
-def test_model_page_with_module_boxes_and_a_heatmap(open_page):
-    tg.manual_seed(0)
-    model = nn.Sequential(nn.Linear(3, 12), nn.ReLU(), nn.Linear(12, 1))
-    X = tg.randn(32, 3)
-    y = Tensor((np.arange(32) % 2).reshape(-1, 1).astype(np.float32))
-    J = F.binary_cross_entropy_with_logits(model(X), y)
-    J.name = "J"
+def test_model_page_with_module_boxes_and_a_heatmap(open_page, mlp_cost):
+    model, J = mlp_cost(batch=32, hidden=12)
     tab = open_page(backprop_html(J, names=model, collapse_modules=True))
     boxes = tab.locator("g.node[data-box]")
     assert boxes.count() == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tinygrad_ng.nn as nn
 from tinygrad_ng.viz import (
     GradientFlow,
     OptimizerTrace,
@@ -15,7 +16,6 @@ from tinygrad_ng.viz import (
 
 import tinygrad_ng as tg
 import tinygrad_ng.functional as F
-import tinygrad_ng.nn as nn
 from tinygrad_ng import optim
 
 matplotlib = pytest.importorskip("matplotlib")

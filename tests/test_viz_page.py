@@ -12,8 +12,6 @@ import pytest
 from tinygrad_ng.viz import BackpropPage, backprop_html, course_example, draw_graph, save_gif
 
 import tinygrad_ng as tg
-import tinygrad_ng.functional as F
-import tinygrad_ng.nn as nn
 from tinygrad_ng import Tensor
 
 COURSE_CAPTIONS = [
@@ -31,16 +29,6 @@ def page_json(page: BackpropPage) -> dict:
     text = re.search(r'<script type="application/json" id="bp-data">(.*?)</script>',
                      page.html, re.S).group(1)
     return json.loads(text)
-
-
-def mlp_cost():
-    tg.manual_seed(0)
-    model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 1))
-    X = tg.randn(16, 3)
-    y = Tensor((np.arange(16) % 2).reshape(-1, 1).astype(np.float32))
-    J = F.binary_cross_entropy_with_logits(model(X), y)
-    J.name = "J"
-    return model, J
 
 
 def test_course_graph_captions_in_the_courses_notation():
@@ -114,7 +102,7 @@ def test_large_arrays_get_statistics_and_a_heatmap():
     assert np.isclose(node["grad"]["heatmap"]["values"][0], 2 * W.data[0, 0])
 
 
-def test_module_boxes_collapsed_and_expandable():
+def test_module_boxes_collapsed_and_expandable(mlp_cost):
     model, J = mlp_cost()
     page = backprop_html(J, names=model, collapse_modules=True)
     data = page.data

@@ -138,7 +138,7 @@ for frame in frames:
 
 # %%
 page = backprop_html(tJ)
-page
+display(page)
 
 # %%
 for k, caption in enumerate(page.captions(), 1):

@@ -252,8 +252,9 @@ model = network()
 opt = optim.Adam(model.parameters(), lr=0.01)
 sched = optim.lr_scheduler.InverseTimeDecay(opt, decay_rate=0.5)
 trace = OptimizerTrace(opt, params=["0.weight"], names=model, elements=3)
-for epoch in range(10):
-    for xb, yb in DataLoader(X, Y, batch_size=64, seed=11):
+loader = DataLoader(X, Y, batch_size=64, seed=11)
+for _ in range(10):
+    for xb, yb in loader:
         opt.zero_grad()
         F.binary_cross_entropy_with_logits(model(xb), yb).backward()
         opt.step()
