@@ -112,8 +112,11 @@ def plot_gradient_flow(source: Any, which: str = "weights", label: str | None = 
     if zero.any():
         ax.plot(x[zero], np.full(zero.sum(), 0.05), "x", color=line.get_color(),
                 transform=ax.get_xaxis_transform(), markersize=9, clip_on=False)
-        names = ", ".join(n for (n, _), z in zip(layers, zero) if z)
-        ax.set_title(f"zero gradient (×): {names}", fontsize=9)
+        names = [n for (n, _), z in zip(layers, zero) if z]
+        where = ", ".join(names) if len(names) <= 3 else \
+            f"{len(names)} layers, {names[0]} … {names[-1]}"
+        note = f"{label + ': ' if label else ''}zero gradient (×) in {where}"
+        ax.set_title("\n".join(filter(None, [ax.get_title(), note])), fontsize=9)
     ax.set_xticks(x)
     ax.set_xticklabels([n.rsplit(".", 1)[0] for n, _ in layers],
                        rotation=90 if len(layers) > 8 else 0, fontsize=8)
