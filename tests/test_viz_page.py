@@ -9,10 +9,12 @@ import re
 
 import numpy as np
 import pytest
+import tinygrad_ng.nn as nn
 from tinygrad_ng.viz import BackpropPage, backprop_html, course_example, draw_graph, save_gif
 
 import tinygrad_ng as tg
 from tinygrad_ng import Tensor
+from tinygrad_ng.autograd import scope
 
 COURSE_CAPTIONS = [
     "∂J/∂J = 1\nbackpropagation starts at the output",
@@ -160,3 +162,36 @@ def test_gif_has_one_frame_per_step(tmp_path):
         assert gif.info["duration"] == 500
     with pytest.raises(ValueError, match="seconds_per_step"):
         save_gif(course_example(backward=False), tmp_path / "x.gif", seconds_per_step=0)
+
+
+def test_a_fused_linears_bias_is_marked_summed_and_its_weight_not():
+    tg.manual_seed(0)
+    layer = nn.Linear(3, 2)
+    J = layer(tg.randn(5, 3)).sum()
+    J.name = "J"
+    captions = dict(zip([s["label"] for s in backprop_html(J, names=layer).data["steps"]],
+                        backprop_html(J, names=layer).captions()))
+    assert captions["bias"].splitlines()[0] == \
+        "∂J/∂bias = ∂J/∂linear#1 · ∂linear#1/∂bias = [5, 5]"  # Σ of five rows of ones
+    assert "Σ axis 0 (broadcast)" in captions["bias"]
+    assert "Σ" not in captions["weight"]
+
+
+def test_time_step_scopes_become_boxes_and_a_shared_weight_accumulates_over_them():
+    tg.manual_seed(0)
+    Wx = tg.randn(2, 3, requires_grad=True)
+    Wh = tg.randn(3, 3, requires_grad=True)
+    Wx.name, Wh.name = "Wx", "Wh"
+    h = tg.zeros(1, 3)
+    for t in range(3):
+        with scope("rnn"), scope(f"t{t}"):
+            h = (tg.randn(1, 2) @ Wx + h @ Wh).tanh()
+    J = h.sum()
+    J.name = "J"
+    page = backprop_html(J, collapse_modules=True)
+    assert set(page.data["layouts"]) == {"expanded", "collapsed", "module:t0", "module:t1",
+                                         "module:t2"}
+    caption = dict(zip([s["label"] for s in page.data["steps"]], page.captions()))["Wx"]
+    assert caption.count("∂J/∂Wx += ") == 3  # one term per time step (backprop through time)
+    Wx_key = next(k for k, n in page.data["nodes"].items() if n["label"] == "Wx")
+    assert page.data["layouts"]["collapsed"]["place"][Wx_key] == Wx_key  # shared: no box

@@ -111,7 +111,7 @@ def edge_gradients(nodes: list[Tensor], grads: dict[int, np.ndarray | None],
             if need and pg is not None:
                 pg = np.asarray(pg)
                 out[(id(t), slot)] = unbroadcast(pg, p.shape)
-                axes = broadcast_axes(pg.shape, p.shape)
+                axes = broadcast_axes(pg.shape, p.shape) or _summed_inside(ctx, slot, t, p)
                 if axes and summed is not None:
                     summed[(id(t), slot)] = axes
     return out
@@ -123,6 +123,21 @@ def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple
     extra = len(grad_shape) - len(shape)
     return tuple(range(extra)) + tuple(
         extra + i for i, n in enumerate(shape) if n == 1 and grad_shape[extra + i] != 1)
+
+
+def _summed_inside(ctx: Function, slot: int, child: Tensor, p: Tensor) -> tuple[int, ...]:
+    """The broadcast axes of an operand that an op adds to its output elementwise (local
+    derivative ``1`` or ``-1``) and whose backward sums the gradient itself, as the fused
+    ``linear``'s bias: ``db = Σ over the batch``; () for any other operand."""
+    formulas = type(ctx).derivatives
+    formula = formulas[min(slot, len(formulas) - 1)] if formulas else None
+    if formula not in ("1", "-1") or p.shape == child.shape:
+        return ()
+    try:
+        broadcast = np.broadcast_shapes(p.shape, child.shape) == child.shape
+    except ValueError:
+        return ()
+    return broadcast_axes(child.shape, p.shape) if broadcast else ()
 
 
 def summed_text(axes: tuple[int, ...]) -> str:
