@@ -195,3 +195,10 @@ def test_time_step_scopes_become_boxes_and_a_shared_weight_accumulates_over_them
     assert caption.count("∂J/∂Wx += ") == 3  # one term per time step (backprop through time)
     Wx_key = next(k for k, n in page.data["nodes"].items() if n["label"] == "Wx")
     assert page.data["layouts"]["collapsed"]["place"][Wx_key] == Wx_key  # shared: no box
+
+
+def test_negative_factors_are_parenthesised():
+    x = Tensor(2.0, requires_grad=True, name="x")
+    J = -x
+    J.name = "J"
+    assert backprop_html(J).captions()[1].splitlines()[0] == "∂J/∂x = ∂J/∂J · ∂J/∂x = 1 · (-1) = -1"

@@ -31,6 +31,12 @@ def inline(a: Any) -> str:
     return " ".join(L.array_text(np.asarray(a), L.WHOLE_EDGE_VALUES).split())
 
 
+def factor(a: Any) -> str:
+    """A number in a product: ``3``, ``(-1)``."""
+    text = inline(a)
+    return f"({text})" if text.startswith("-") else text
+
+
 def array_info(a: np.ndarray | None) -> dict[str, Any] | None:
     """A value or gradient for the tooltip: whole when small, else statistics and a heatmap
     (rows of the array flattened to 2-D, sampled evenly)."""
@@ -102,7 +108,7 @@ def captions(pic: Picture, replay: Replay, x: Tensor) -> list[str]:
         local = local_derivative(child, slot)
         chain = f"∂{J}/∂{c} · ∂{c}/∂{me}"
         scalars = incoming is not None and local is not None and local.size == 1
-        numbers = f"{inline(incoming)} · {inline(local)} = " if scalars else ""
+        numbers = f"{factor(incoming)} · {factor(local)} = " if scalars else ""
         result = inline(sent) if sent is not None else "0"
         lines.append(f"∂{J}/∂{me} {'+=' if several else '='} {chain} = {numbers}{result}")
         formula = pic.labels.edge_formula(child, slot)

@@ -221,7 +221,15 @@
   slider.addEventListener("input", () => { stop(); go(Number(slider.value)); });
   modulesButton.addEventListener("click", () =>
     showLayout(layout === "expanded" ? "collapsed" : "expanded"));
+  document.addEventListener("click", (e) => {  // a click beside the nodes unpins
+    if (pinned && !e.target.closest("g.node") && !tip.contains(e.target)) {
+      pinned = null;
+      tip.classList.remove("bp-pinned");
+      tip.hidden = true;
+    }
+  });
   document.addEventListener("keydown", (e) => {
+    if (e.target === slider) return;  // the slider moves itself with the arrow keys
     if (e.key === "ArrowRight") { stop(); go(step + 1); }
     else if (e.key === "ArrowLeft") { stop(); go(step - 1); }
     else if (e.key === "Escape" && pinned) { pinned = null; tip.hidden = true; }
