@@ -101,8 +101,9 @@ def test_stepping_through_the_course_graph(open_page):
     assert all(url.startswith("file://") for url in tab.requests)
 
 
-def test_hover_shows_value_and_gradient(open_page):
-    tab = open_page(backprop_html(course_example(backward=False)))
+@pytest.mark.parametrize("layout", ["dot", "simple"])
+def test_hover_shows_value_and_gradient(open_page, layout):
+    tab = open_page(backprop_html(course_example(backward=False), layout=layout))
     tab.hover('g.node[data-label="b"]')
     tip = tab.locator("#bp-tip")
     assert tip.is_visible()
@@ -114,6 +115,7 @@ def test_hover_shows_value_and_gradient(open_page):
     tab.hover('g.node[data-label="u"]')
     tab.hover('g.node[data-label="b"]')
     assert tip.inner_text().split("\n")[-2:] == ["gradient ∂J/∂b", "6"]
+    assert tab.locator("g.node.bp-current").get_attribute("data-label") == "b"
     tab.mouse.move(2, 2)
     assert not tip.is_visible()
 

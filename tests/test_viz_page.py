@@ -138,10 +138,19 @@ def test_broadcast_operand_is_marked_on_the_edge_and_in_the_caption():
     assert len(marked) == 1 and "∂Z/∂b" in marked[0]
 
 
-def test_page_needs_dot_and_says_how_to_install_it(monkeypatch, tmp_path):
+def test_page_without_dot_says_how_to_install_it_or_lays_out_simply(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere
-    with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+    with pytest.raises(RuntimeError, match="apt-get install graphviz.*layout='simple'"):
         backprop_html(course_example(backward=False))
+    page = backprop_html(course_example(backward=False), layout="simple")
+    assert page.captions() == COURSE_CAPTIONS
+    svg = page.data["layouts"]["expanded"]["svg"]
+    titles = re.findall(r'<g class="node"><title>(\w+)</title>', svg)
+    assert sorted(titles) == sorted(page.data["nodes"])  # every node, once
+    assert svg.count('<g class="edge">') == 6  # b, c → u; a, u → v; 3, v → J
+    assert "∂u/∂b = c" in svg and f'fill="{page.data["grad_color"]}">∂J/∂b = 6<' in svg
+    with pytest.raises(ValueError, match="layout must be 'dot' or 'simple'"):
+        backprop_html(course_example(backward=False), layout="neato")
 
 
 def test_bad_arguments_are_named():

@@ -29,11 +29,12 @@ from . import labels as L
 from .check import check_graph
 from .walk import consumers, nearest_first, tensor_parents, topological_order, uses
 
+INSTALL_GRAPHVIZ = (
+    "Install it with `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
+    "(macOS), `conda install graphviz` (conda) or from https://graphviz.org/download/")
 INSTALL_HINT = (
     "rendering a drawing needs the Graphviz 'dot' program, which was not found on PATH. "
-    "Install it with `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
-    "(macOS), `conda install graphviz` (conda) or from https://graphviz.org/download/; the "
-    "DOT source (`graph.source`) is available without it")
+    f"{INSTALL_GRAPHVIZ}; the DOT source (`graph.source`) is available without it")
 
 
 @contextmanager

@@ -84,7 +84,7 @@ def backprop_html(root: Tensor, path: str | Path | None = None, grad_output: Any
                   names: Any = None, rankdir: str = "LR", max_nodes: int | None = None,
                   show_values: bool = True, show_formulas: bool = True,
                   collapse_modules: bool = False, title: str | None = None,
-                  height: int | None = None) -> BackpropPage:
+                  height: int | None = None, layout: str = "dot") -> BackpropPage:
     """An interactive page that steps through backpropagation on ``root``'s graph.
 
     One self-contained HTML file (no network access when opened): the graph drawn as
@@ -106,6 +106,9 @@ def backprop_html(root: Tensor, path: str | Path | None = None, grad_output: Any
     - ``rankdir``, ``max_nodes``, ``show_values``, ``show_formulas``: as in
       :func:`draw_graph`. ``title``: the page's heading; ``height``: the height in pixels
       of the frame it is shown in inline (default: from the drawing).
+    - ``layout``: ``"dot"`` (Graphviz; without it the error says how to install it) or
+      ``"simple"``: a plain layered layout computed here, for machines without Graphviz
+      (straight edges, no module boxes).
     - ``path``: also write the page there.
 
     Returns a :class:`BackpropPage`: inline in Jupyter, ``.save(path)``, ``.save_gif(path)``.
@@ -113,13 +116,15 @@ def backprop_html(root: Tensor, path: str | Path | None = None, grad_output: Any
     if rankdir not in RANKDIRS:
         raise ValueError(f"backprop_html: rankdir must be one of {', '.join(RANKDIRS)}, got "
                          f"{rankdir!r}")
+    if layout not in ("dot", "simple"):
+        raise ValueError(f"backprop_html: layout must be 'dot' or 'simple', got {layout!r}")
     pic = Picture(root, max_nodes, names)
     if not root.requires_grad:
         raise ValueError("backprop_html: the root does not require grad, so backward has "
                          "nothing to compute (create a leaf with requires_grad=True)")
     replay = replay_backward(pic, grad_output)
     render = {"show_values": show_values, "show_formulas": show_formulas, "rankdir": rankdir}
-    data = page_data(pic, replay, render, collapse_modules)
+    data = page_data(pic, replay, render, collapse_modules, layout)
     heading = title or f"Backpropagation through {data['root']}"
     data["title"] = heading
     parts = {"TITLE": html.escape(heading), "CSS": _asset("page.css"),

@@ -14,8 +14,9 @@ import numpy as np
 from tinygrad_ng.tensor import Tensor
 
 from .. import labels as L
-from ..graph import Picture, render_picture, rerun, summed_text
+from ..graph import INSTALL_GRAPHVIZ, Picture, render_picture, rerun, summed_text
 from ..steps import Replay
+from .simple import simple_layout
 
 #: Arrays up to this many elements are shown whole in a tooltip; bigger ones as statistics
 #: and a heatmap of at most HEATMAP × HEATMAP sampled cells.
@@ -130,7 +131,13 @@ def layout(pic: Picture, render: dict[str, Any], collapse: bool,
     """One Graphviz layout as SVG, with the DOT node each tensor is drawn as."""
     graph = render_picture(pic, collapse_modules=collapse, legend=False, expanded=expanded,
                            **render)
-    svg = graph.pipe(format="svg").decode("utf-8")
+    try:
+        svg = graph.pipe(format="svg").decode("utf-8")
+    except RuntimeError as e:  # no `dot`
+        raise RuntimeError(
+            "backprop_html lays the graph out with the Graphviz 'dot' program, which was not "
+            f"found on PATH. {INSTALL_GRAPHVIZ}; or pass layout='simple' for a plain layered "
+            "layout that needs no Graphviz") from e
     return {"svg": svg[svg.index("<svg"):],
             "place": {pic.ids[i]: node for i, node in pic.placed.items() if i in pic.ids}}
 
@@ -141,17 +148,22 @@ def scopes(pic: Picture) -> list[str]:
                    and t is not pic.root})
 
 
-def page_data(pic: Picture, replay: Replay, render: dict[str, Any],
-              collapsed: bool) -> dict[str, Any]:
-    """Everything the page shows (see the module docstring)."""
+def page_data(pic: Picture, replay: Replay, render: dict[str, Any], collapsed: bool,
+              engine: str = "dot") -> dict[str, Any]:
+    """Everything the page shows (see the module docstring). ``engine="simple"`` lays the
+    graph out without Graphviz (no module boxes)."""
     J = pic.labels.operand(pic.root)
     pic.grads = dict(replay.grads)
     pic.edge_grads = {e: g for sent in replay.sent_by.values() for e, g in sent.items()}
     pic.summed = replay.summed
     pic.grad_name = lambda t: f"∂{J}/∂{pic.labels.operand(t)} = "
     pic.missing_grad = lambda t: f"∂{J}/∂{pic.labels.operand(t)} = 0 (unused)"
-    layouts = {"expanded": layout(pic, render, False)}
-    modules = scopes(pic)
+    if engine == "simple":
+        layouts = {"expanded": simple_layout(pic, render["show_values"],
+                                             render["show_formulas"])}
+    else:
+        layouts = {"expanded": layout(pic, render, False)}
+    modules = scopes(pic) if engine == "dot" else []
     if modules:
         layouts["collapsed"] = layout(pic, render, True)
         if len(modules) <= MAX_MODULE_LAYOUTS:
