@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from tinygrad_ng.viz import backprop_html, course_example
 
+from tinygrad_ng import Tensor
+
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="Playwright is not installed (pip install -e '.[dev]')")
 Image = pytest.importorskip("PIL.Image", reason="Pillow is not installed")
@@ -141,3 +143,21 @@ def test_model_page_with_module_boxes_and_a_heatmap(open_page, mlp_cost):
     assert tab.inner_text("#bp-tip").split("\n")[3].startswith("mean ")
     assert tab.locator("#bp-tip canvas").count() == 1
     assert tab.errors == []
+
+
+def test_constants_drawn_per_use_and_the_cut_marker_hover_without_errors(open_page):
+    x = Tensor(1.0, requires_grad=True, name="x")
+    y = Tensor(4.0, requires_grad=True, name="y")
+    J = (2 * x + 2 * y) * (x + 1)
+    J.name = "J"
+    for max_nodes, expected in ((None, "2"), (4, "… 5 more nodes")):
+        tab = open_page(backprop_html(J, max_nodes=max_nodes, seconds_per_step=0.05))
+        nodes = tab.locator("g.node")
+        labels = [nodes.nth(i).get_attribute("data-label") for i in range(nodes.count())]
+        assert labels.count(expected) == (2 if max_nodes is None else 1)
+        tab.hover(f'g.node[data-label="{expected}"] >> nth=0')
+        assert tab.inner_text("#bp-tip").split("\n")[0] == expected
+        tab.click("#bp-play")                       # Play runs to the end
+        tab.wait_for_function("document.getElementById('bp-step').disabled", timeout=20000)
+        assert tab.inner_text("#bp-play") == "Play"
+        assert tab.errors == []

@@ -158,6 +158,8 @@ def test_bad_arguments_are_named():
         backprop_html(Tensor(1.0) * 2)
     with pytest.raises(ValueError, match="backprop_html: rankdir"):
         backprop_html(course_example(backward=False), rankdir="up")
+    with pytest.raises(ValueError, match="backprop_html: seconds_per_step must be positive"):
+        backprop_html(course_example(backward=False), seconds_per_step=0)
     with pytest.raises(TypeError, match="expected a Tensor"):
         backprop_html(3.0)
 

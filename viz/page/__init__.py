@@ -84,7 +84,8 @@ def backprop_html(root: Tensor, path: str | Path | None = None, grad_output: Any
                   names: Any = None, rankdir: str = "LR", max_nodes: int | None = None,
                   show_values: bool = True, show_formulas: bool = True,
                   collapse_modules: bool = False, title: str | None = None,
-                  height: int | None = None, layout: str = "dot") -> BackpropPage:
+                  height: int | None = None, layout: str = "dot",
+                  seconds_per_step: float = 1.1) -> BackpropPage:
     """An interactive page that steps through backpropagation on ``root``'s graph.
 
     One self-contained HTML file (no network access when opened): the graph drawn as
@@ -109,6 +110,7 @@ def backprop_html(root: Tensor, path: str | Path | None = None, grad_output: Any
     - ``layout``: ``"dot"`` (Graphviz; without it the error says how to install it) or
       ``"simple"``: a plain layered layout computed here, for machines without Graphviz
       (straight edges, no module boxes).
+    - ``seconds_per_step``: the pace of Play.
     - ``path``: also write the page there.
 
     Returns a :class:`BackpropPage`: inline in Jupyter, ``.save(path)``, ``.save_gif(path)``.
@@ -116,6 +118,9 @@ def backprop_html(root: Tensor, path: str | Path | None = None, grad_output: Any
     if rankdir not in RANKDIRS:
         raise ValueError(f"backprop_html: rankdir must be one of {', '.join(RANKDIRS)}, got "
                          f"{rankdir!r}")
+    if not seconds_per_step > 0:
+        raise ValueError(f"backprop_html: seconds_per_step must be positive, got "
+                         f"{seconds_per_step}")
     if layout not in ("dot", "simple"):
         raise ValueError(f"backprop_html: layout must be 'dot' or 'simple', got {layout!r}")
     pic = Picture(root, max_nodes, names)
@@ -127,6 +132,7 @@ def backprop_html(root: Tensor, path: str | Path | None = None, grad_output: Any
     data = page_data(pic, replay, render, collapse_modules, layout)
     heading = title or f"Backpropagation through {data['root']}"
     data["title"] = heading
+    data["play_ms"] = round(seconds_per_step * 1000)
     parts = {"TITLE": html.escape(heading), "CSS": _asset("page.css"),
              "DATA": _script_json(data), "JS": _asset("page.js")}
     page_text = re.sub(r"/\*(TITLE|CSS|DATA|JS)\*/", lambda m: parts[m.group(1)],

@@ -25,9 +25,11 @@
       const id = g.querySelector("title").textContent;
       g.dataset.dot = id;
       g.dataset.members = (members[id] || []).join(" ");
-      const own = D.nodes[id];
-      g.dataset.label = own ? own.label : id;
-      if (!own && id.startsWith("m")) g.dataset.box = boxName(g);
+      const own = D.nodes[id] || D.nodes[id.split("_")[0]];  // (a constant drawn per use)
+      if (own) g.dataset.key = D.nodes[id] ? id : id.split("_")[0];
+      g.dataset.label = own ? own.label
+        : Array.from(g.querySelectorAll("text"), (t) => t.textContent).join(" ");
+      if (/^m\d+$/.test(id)) g.dataset.box = boxName(g);  // a collapsed module
       markGradText(g);
       g.addEventListener("mouseenter", (e) => { if (!pinned) showTip(g, e); });
       g.addEventListener("mousemove", (e) => { if (!pinned) moveTip(e); });
@@ -123,7 +125,7 @@
     if (timer) { stop(); return; }
     if (step === N) go(0);
     playButton.textContent = "Pause";
-    timer = setInterval(() => { if (step >= N) stop(); else go(step + 1); }, 1100);
+    timer = setInterval(() => { go(step + 1); if (step >= N) stop(); }, D.play_ms);
   }
 
   function stop() {
@@ -167,7 +169,7 @@
 
   function showTip(g, e) {
     tip.innerHTML = "";
-    const own = D.nodes[g.dataset.dot];
+    const own = D.nodes[g.dataset.key];
     const h = document.createElement("h2");
     tip.appendChild(h);
     if (own) {
@@ -178,16 +180,18 @@
         `${own.dtype}` + (own.scope ? ` · in ${own.scope}` : "");
       tip.appendChild(meta);
       section(tip, "value", own.value);
-      const done = D.steps.slice(0, step).some((s) => s.node === g.dataset.dot);
+      const done = D.steps.slice(0, step).some((s) => s.node === g.dataset.key);
       const name = `∂${D.root}/∂${own.label}`;
       if (own.grad && done) section(tip, `gradient ${name}`, own.grad, "bp-grad");
-      else if (D.steps.some((s) => s.node === g.dataset.dot))
+      else if (D.steps.some((s) => s.node === g.dataset.key))
         section(tip, `gradient ${name}`, "not computed yet: keep stepping", "bp-grad");
-    } else {
-      const keys = g.dataset.members ? g.dataset.members.split(" ") : [];
-      h.textContent = g.dataset.box ? `module ${g.dataset.box} (collapsed)` : g.dataset.label;
+    } else if (g.dataset.box) {
+      const keys = g.dataset.members.split(" ");
+      h.textContent = `module ${g.dataset.box} (collapsed)`;
       section(tip, `${keys.length} nodes`, keys.map((k) => D.nodes[k].title).join("\n"));
-      if (g.dataset.box) section(tip, "", "click to expand");
+      section(tip, "", "click to expand");
+    } else {
+      h.textContent = g.dataset.label;  // e.g. the marker of the nodes max_nodes left out
     }
     tip.hidden = false;
     if (e) moveTip(e);
