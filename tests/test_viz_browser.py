@@ -99,6 +99,12 @@ def test_stepping_through_the_course_graph(open_page):
     svg_text = tab.inner_text("#bp-graph")
     for label in ("u = b · c", "v = a + u", "J = 3 · v", "value = 33", "∂u/∂b = c"):
         assert label in svg_text
+    for label in ("a", "b", "c", "u", "v", "J"):  # each node's text is drawn in its box
+        box = tab.locator(f'g.node[data-label="{label}"] text >> nth=0').bounding_box()
+        assert box and box["width"] > 3 and box["height"] > 5
+        region = pixels[int(box["y"]):int(box["y"] + box["height"]) + 1,
+                        int(box["x"]):int(box["x"] + box["width"]) + 1]
+        assert (region < 100).mean() > 0.05, label  # dark glyph pixels, not an empty box
     assert tab.errors == []
     assert all(url.startswith("file://") for url in tab.requests)
 
