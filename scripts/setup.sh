@@ -3,9 +3,13 @@
 # then a virtual environment in .venv/ with tinygrad_ng and its dev extras installed in it
 # (editable). Works with the operating system's own python3 (PEP 668: nothing is installed
 # into it). A second run reuses .venv/ and reinstalls only when pyproject.toml has changed.
+# `--browser` also installs Debian's Chromium (when missing) for the browser tests of the
+# step-through page (tests/test_viz_browser.py); the test job passes it, a plain set-up not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
+browser=""
+[ "${1:-}" = "--browser" ] && browser=1
 
 apt_updated=""
 apt_install() {  # apt_install PACKAGE...: install Debian/Ubuntu packages (root or sudo)
@@ -21,6 +25,10 @@ apt_install() {  # apt_install PACKAGE...: install Debian/Ubuntu packages (root 
 
 if ! command -v dot >/dev/null 2>&1; then
   apt_install graphviz || echo "Install Graphviz (the 'dot' program) with your package manager" >&2
+fi
+
+if [ -n "$browser" ] && ! command -v chromium >/dev/null 2>&1; then
+  apt_install chromium || echo "Install Chromium for the browser tests (they are skipped)" >&2
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The test job: set up (.venv/), lint, build the API reference, run the whole suite.
+# The test job: set up (.venv/, and Chromium for the page's browser tests), lint, build the
+# API reference, run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --browser
 .venv/bin/python -m ruff check .
 bash scripts/docs.sh
 # One BLAS thread per worker: two workers on two cores, no oversubscription.

@@ -34,3 +34,5 @@ def test_wheel_maps_the_folders_into_the_package(tmp_path):
         assert not any(n.startswith(f"{sub}/") for n in names)
     assert "tinygrad_ng/testing/strategies.py" in names
     assert "tinygrad_ng/cli/expr.py" in names
+    for asset in ("__init__.py", "data.py", "template.html", "page.js", "page.css"):
+        assert f"tinygrad_ng/viz/page/{asset}" in names  # the page's template is package data

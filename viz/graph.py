@@ -11,7 +11,7 @@ back along them. The result is a ``graphviz.Digraph``: it shows inline in Jupyte
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,12 @@ from . import labels as L
 from .check import check_graph
 from .walk import consumers, nearest_first, tensor_parents, topological_order, uses
 
+INSTALL_GRAPHVIZ = (
+    "Install it with `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
+    "(macOS), `conda install graphviz` (conda) or from https://graphviz.org/download/")
 INSTALL_HINT = (
     "rendering a drawing needs the Graphviz 'dot' program, which was not found on PATH. "
-    "Install it with `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
-    "(macOS), `conda install graphviz` (conda) or from https://graphviz.org/download/; the "
-    "DOT source (`graph.source`) is available without it")
+    f"{INSTALL_GRAPHVIZ}; the DOT source (`graph.source`) is available without it")
 
 
 @contextmanager
@@ -78,18 +79,23 @@ CURRENT_STYLE = {"color": "#ea580c", "penwidth": "3"}
 MODULE_STYLE = {"shape": "box", "style": "rounded,filled,bold", "fillcolor": "#ecfeff",
                 "color": "#0e7490"}
 EDGE_COLOR = "#475569"
+SUMMED_COLOR = "#0f766e"
 NO_GRAD_EDGE = {"style": "dashed", "color": "#94a3b8"}
 
 
 # ----------------------------------------------------------------------------- gradients
-def edge_gradients(nodes: list[Tensor], grads: dict[int, np.ndarray | None]
+def edge_gradients(nodes: list[Tensor], grads: dict[int, np.ndarray | None],
+                   summed: dict[tuple[int, int], tuple[int, ...]] | None = None
                    ) -> dict[tuple[int, int], np.ndarray]:
     """The gradient each edge carried back: ``(id(child), slot)`` → ∂J/∂child · ∂child/∂parent.
 
     Recomputed with the op's own backward from the child's gradient, summed to the parent's
-    shape. A node whose saved arrays a backward without ``retain_graph=True`` freed is run
-    again on its inputs' values first (:func:`rerun`); one that does not give the same output
-    again (a random op, an input changed since) is skipped.
+    shape. Where that sum did something (the forward broadcast the parent, as ``Z = XW + b``
+    broadcasts ``b`` over the batch), ``summed`` (when given) receives the edge and the axes
+    of the op's gradient that were summed. A node whose saved arrays a backward without
+    ``retain_graph=True`` freed is run again on its inputs' values first (:func:`rerun`);
+    one that does not give the same output again (a random op, an input changed since) is
+    skipped.
     """
     out: dict[tuple[int, int], np.ndarray] = {}
     for t in nodes:
@@ -104,8 +110,40 @@ def edge_gradients(nodes: list[Tensor], grads: dict[int, np.ndarray | None]
         sent = sent if isinstance(sent, tuple) else (sent,)
         for slot, (p, need, pg) in enumerate(zip(ctx.parents, ctx.needs_input_grad, sent)):
             if need and pg is not None:
-                out[(id(t), slot)] = unbroadcast(np.asarray(pg), p.shape)
+                pg = np.asarray(pg)
+                out[(id(t), slot)] = unbroadcast(pg, p.shape)
+                axes = broadcast_axes(pg.shape, p.shape) or _summed_inside(ctx, slot, t, p)
+                if axes and summed is not None:
+                    summed[(id(t), slot)] = axes
     return out
+
+
+def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of a gradient of shape ``grad_shape`` that :func:`unbroadcast` sums to reach
+    ``shape``: the leading extra ones and those where ``shape`` has 1."""
+    extra = len(grad_shape) - len(shape)
+    return tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad_shape[extra + i] != 1)
+
+
+def _summed_inside(ctx: Function, slot: int, child: Tensor, p: Tensor) -> tuple[int, ...]:
+    """The broadcast axes of an operand that an op adds to its output elementwise (local
+    derivative ``1`` or ``-1``) and whose backward sums the gradient itself, as the fused
+    ``linear``'s bias: ``db = Σ over the batch``; () for any other operand."""
+    formulas = type(ctx).derivatives
+    formula = formulas[min(slot, len(formulas) - 1)] if formulas else None
+    if formula not in ("1", "-1") or p.shape == child.shape:
+        return ()
+    try:
+        broadcast = np.broadcast_shapes(p.shape, child.shape) == child.shape
+    except ValueError:
+        return ()
+    return broadcast_axes(child.shape, p.shape) if broadcast else ()
+
+
+def summed_text(axes: tuple[int, ...]) -> str:
+    """``Σ axis 0`` / ``Σ axes 0, 1``: how an edge says its gradient was summed."""
+    return f"Σ axis{'es' * (len(axes) > 1)} {', '.join(map(str, axes))} (broadcast)"
 
 
 def rerun(t: Tensor) -> Function | None:
@@ -225,6 +263,10 @@ class Picture:
         #: the gradients printed on nodes, by tensor id (None: not available)
         self.grads: dict[int, np.ndarray | None] = {}
         self.edge_grads: dict[tuple[int, int], np.ndarray] = {}
+        #: edges whose gradient was summed over the axes the forward broadcast the parent to
+        self.summed: dict[tuple[int, int], tuple[int, ...]] = {}
+        #: after rendering: tensor id → the DOT node it is drawn as (its own, or a module box)
+        self.placed: dict[int, str] = {}
         #: text printed for a node that should have a gradient but has none
         self.missing_grad: Callable[[Tensor], str] = lambda t: "grad: —"
         #: how a gradient row is introduced (``grad = `` or ``∂J/∂u = ``)
@@ -294,6 +336,9 @@ class Picture:
         if g is not None:
             text = "grad = " + L.array_text(g, L.WHOLE_EDGE_VALUES)
             rows.append(f'<FONT COLOR="{L.GRAD_COLOR}">{L.lines(text)}</FONT>')
+        axes = self.summed.get((id(child), slot)) if show_grads else None
+        if axes:
+            rows.append(f'<FONT COLOR="{SUMMED_COLOR}">{L.esc(summed_text(axes))}</FONT>')
         attrs = {"color": EDGE_COLOR}
         if rows:
             attrs["label"] = D.Html("<BR/>".join(rows))
@@ -331,8 +376,12 @@ def _new_graph(rankdir: str, title: str | None) -> GraphDrawing:
 
 def render_picture(pic: Picture, show_values: bool = True, show_grads: bool = True,
                    show_formulas: bool = True, rankdir: str = "LR",
-                   collapse_modules: bool | int = False, legend: bool = True) -> GraphDrawing:
-    """Turn a :class:`Picture` into DOT: one line per node and edge, linear time."""
+                   collapse_modules: bool | int = False, legend: bool = True,
+                   expanded: Container[str] = ()) -> GraphDrawing:
+    """Turn a :class:`Picture` into DOT: one line per node and edge, linear time.
+
+    With ``collapse_modules``, the modules named in ``expanded`` stay drawn node by node.
+    ``pic.placed`` records where each tensor was drawn."""
     g = _new_graph(rankdir, pic.title)
     collapse = collapse_modules is not False
     depth = None if isinstance(collapse_modules, bool) else collapse_modules
@@ -345,21 +394,24 @@ def render_picture(pic: Picture, show_values: bool = True, show_grads: bool = Tr
         members: dict[str, list[Tensor]] = {}
         for t in pic.nodes:
             s = scope[id(t)]
-            if s is not None and t is not pic.root and id(t) not in pic.copied:
+            if s is not None and s not in expanded and t is not pic.root and \
+                    id(t) not in pic.copied:
                 rep[id(t)] = boxes.setdefault(s, f"m{len(boxes)}")
                 members.setdefault(s, []).append(t)
         g.body += [D.node(boxes[s], _module_box(s, ts, rep, pic)) for s, ts in members.items()]
+    pic.placed = rep
 
     by_scope: dict[str | None, list[str]] = {}
     for t in pic.nodes:
         if rep[id(t)] == pic.ids[id(t)] and id(t) not in pic.copied:
             line = D.node(pic.ids[id(t)], pic.node_attrs(t, show_values, show_grads))
-            by_scope.setdefault(None if collapse else scope[id(t)], []).append(line)
+            by_scope.setdefault(_cluster_of(scope[id(t)], collapse, expanded), []).append(line)
     for child, slot, constant in pic.shared:
         if rep[id(child)] == pic.ids[id(child)]:  # (else: inside the child's module box)
             line = D.node(pic.copies[(id(child), slot)],
                           pic.node_attrs(constant, show_values, show_grads))
-            by_scope.setdefault(None if collapse else scope[id(child)], []).append(line)
+            by_scope.setdefault(_cluster_of(scope[id(child)], collapse, expanded),
+                                []).append(line)
     g.body += by_scope.pop(None, [])
     g.body += _clusters(by_scope, pic.module_types)
 
@@ -391,6 +443,12 @@ def render_picture(pic: Picture, show_values: bool = True, show_grads: bool = Tr
     if legend:
         g.body += _legend(pic, collapse)
     return g
+
+
+def _cluster_of(scope: str | None, collapse: bool, expanded: Container[str]) -> str | None:
+    """The cluster a drawn node goes in: its module's, unless modules are collapsed and its
+    module is not one of the ``expanded`` ones."""
+    return scope if not collapse or scope in expanded else None
 
 
 def _clusters(by_scope: dict[str, list[str]], types: dict[str, str]) -> list[str]:
@@ -490,7 +548,9 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
       inputs' values when backward freed what it saved; a random op needs
       ``retain_graph=True`` too). The legend says once how to see what is not shown. A
       leaf whose ``.grad`` differs from what this graph's edges brought it (gradients summed
-      over several backward() calls) says so, and shows what the edges brought.
+      over several backward() calls) says so, and shows what the edges brought. An edge
+      whose operand the forward broadcast (a bias added to every row of a batch) is marked
+      with the axes its gradient was summed over, e.g. ``Σ axis 0 (broadcast)``.
     - A constant used by several ops is drawn next to each of them.
     - ``rankdir``: ``"LR"`` (left to right, as the course draws) or ``"TB"``.
     - ``max_nodes``: draw only the nodes closest to the output, plus a
@@ -534,7 +594,7 @@ def _gradients(pic: Picture, legend: bool) -> None:
     """What a drawing after backward prints as gradients: on nodes their ``.grad``, on edges
     what flowed along them where that is known, and once, in the legend, how to see the rest.
     A leaf whose ``.grad`` is not what this graph's edges brought it says so instead."""
-    pic.edge_grads = edge_gradients(pic.nodes, pic.grads)
+    pic.edge_grads = edge_gradients(pic.nodes, pic.grads, pic.summed)
     for i, brought in accumulated(pic).items():
         pic.grad_text[i] = ("grad: .grad also holds other backward() calls (zero it before\n"
                             f"backward); this graph's edges brought {L.array_text(brought)}")

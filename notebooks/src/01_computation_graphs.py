@@ -16,7 +16,7 @@
 from IPython.display import display
 
 import tinygrad_ng as tg
-from tinygrad_ng.viz import backprop_steps, draw_graph
+from tinygrad_ng.viz import backprop_html, backprop_steps, draw_graph
 
 # %% [markdown]
 # ## What a derivative says
@@ -125,6 +125,26 @@ for frame in frames:
     display(frame)
 
 # %% [markdown]
+# ## Step through it yourself
+#
+# `backprop_html` turns the same replay into a small interactive page: press **Step**
+# (or the → key) to complete one more gradient, **Back** to undo, **Play** to run it all,
+# or drag the slider. The node being processed is outlined in orange with the edges its
+# gradient came along, and the caption writes the chain rule with numbers, e.g.
+# $\frac{\partial J}{\partial b} = \frac{\partial J}{\partial u} \cdot
+# \frac{\partial u}{\partial b} = 3 \cdot 2 = 6$. Hover a node to see its value and
+# gradient in full. It works on any graph you build (try a model with `names=model`), and
+# `page.save("backprop.html")` writes it as one file that opens offline in any browser.
+
+# %%
+page = backprop_html(tJ)
+display(page)
+
+# %%
+for k, caption in enumerate(page.captions(), 1):
+    print(f"step {k}: {caption.splitlines()[0]}")
+
+# %% [markdown]
 # ## A numerical check of the chain rule
 #
 # The gradients say: nudge $a$ by $\varepsilon$ and $J$ moves by $3\varepsilon$; nudge
@@ -164,4 +184,6 @@ assert hand == auto == {"a": 3.0, "b": 6.0, "c": 9.0}
 assert (float(tu.grad), float(tv.grad)) == (3.0, 3.0)
 assert all(abs(numeric[k] - hand[k]) < 1e-6 for k in hand)
 assert len(frames) == 6 and "step 6 of 6" in frames[-1].source
+assert page.steps == 6
+assert page.captions()[4].splitlines()[0] == "∂J/∂b = ∂J/∂u · ∂u/∂b = 3 · 2 = 6"
 print("lesson checks passed")

@@ -25,7 +25,7 @@ import tinygrad_ng.nn as nn
 from tinygrad_ng import optim
 from tinygrad_ng.data import DataLoader, make_moons
 from tinygrad_ng.utils import ewa
-from tinygrad_ng.viz import plot_decision_boundary
+from tinygrad_ng.viz import OptimizerTrace, plot_decision_boundary, plot_optimizer_state
 
 # %% [markdown]
 # ## Data, model, mini-batches
@@ -237,6 +237,37 @@ ax2.legend()
 plt.show()
 
 # %% [markdown]
+# ## Inside Adam
+#
+# What does Adam actually keep? An `OptimizerTrace` records, after every step, the first
+# few entries of each state array for a chosen parameter (here $W^{[1]}$): the averages
+# $v_{dW}$ and $s_{dW}$, their bias-corrected $\hat{v}$ and $\hat{s}$, and the learning
+# rate, here decayed once per epoch. On the first step $v = (1 - \beta_1)\,dW$ is only a
+# tenth of the gradient; bias correction divides by $1 - \beta_1 = 0.1$ and gives back
+# $\hat{v} = dW$ exactly (and $\hat{s} = dW^2$).
+
+# %%
+tg.manual_seed(3, legacy=True)
+model = network()
+opt = optim.Adam(model.parameters(), lr=0.01)
+sched = optim.lr_scheduler.InverseTimeDecay(opt, decay_rate=0.5)
+trace = OptimizerTrace(opt, params=["0.weight"], names=model, elements=3)
+loader = DataLoader(X, Y, batch_size=64, seed=11)
+for _ in range(10):
+    for xb, yb in loader:
+        opt.zero_grad()
+        F.binary_cross_entropy_with_logits(model(xb), yb).backward()
+        opt.step()
+        trace.record()
+    sched.step()
+plot_optimizer_state(trace)
+plt.show()
+v, v_hat, s_hat = (np.array(trace.values[("0.weight", key)])
+                   for key in ("v (Adam, 1st moment)", "v̂ (bias-corrected)",
+                               "ŝ (bias-corrected)"))
+print("step 1: v =", v[0], " v̂ =", v_hat[0], " ŝ =", s_hat[0])
+
+# %% [markdown]
 # ## Summary
 #
 # * Mini-batches give many cheap, noisy steps per epoch; EWA smoothing shows the trend.
@@ -254,4 +285,6 @@ assert acc["Adam"] >= 0.9 and acc["RMSprop (β₂ = 0.999)"] >= 0.9
 assert acc["Adam"] > acc["mini-batch GD"]
 assert wobble["decayed α"] < wobble["constant α"] / 3
 assert decayed[2][-20:].mean() < constant[2][-20:].mean()
+assert np.allclose(v[0], 0.1 * v_hat[0]) and np.allclose(s_hat[0], v_hat[0] ** 2)
+assert len(trace) == 50 and np.isclose(trace.lrs[-1][0], 0.01 / (1 + 0.5 * 9))
 print(f"lesson checks passed: Adam {acc['Adam']:.0%} vs mini-batch GD {acc['mini-batch GD']:.0%}")
