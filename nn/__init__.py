@@ -10,6 +10,7 @@ batch-first, ``X`` of shape ``(m, n_x)`` (the course's ``X.T``).
 """
 
 from . import init
+from .interop import from_torch_state_dict, to_torch_state_dict
 from .layers import (
     BatchNorm1d,
     Dropout,
@@ -32,5 +33,6 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten",
     "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
     "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
-    "freeze_all_but_last", "init", "layers_with_parameters", "load", "replace_head", "save",
+    "freeze_all_but_last", "from_torch_state_dict", "init", "layers_with_parameters", "load",
+    "replace_head", "save", "to_torch_state_dict",
 ]

@@ -25,6 +25,7 @@ import numpy as np
 
 from tinygrad_ng.tensor import Tensor
 
+from .interop import is_torch_file, load_torch_file
 from .module import Module
 
 __all__ = ["load", "save"]
@@ -119,9 +120,13 @@ def save(obj: Module | Mapping[str, Any] | Any, path: str | os.PathLike) -> None
 def load(path: str | os.PathLike) -> Any:
     """Load what :func:`save` wrote: a dict of arrays (a state dict), or the saved structure.
 
-    Never unpickles: a file with pickled or object arrays raises ``ValueError``.
+    Never unpickles: a file with pickled or object arrays raises ``ValueError``. A file
+    written by ``torch.save`` is read through PyTorch's weights-only loader, which needs
+    PyTorch (tensors come back as arrays; see ``nn.from_torch_state_dict``).
     """
     path = os.fspath(path)
+    if is_torch_file(path):
+        return load_torch_file(path)
     try:
         archive = np.load(path, allow_pickle=False)
     except ValueError as e:  # NumPy says so both for a pickle and for any non-NumPy file
