@@ -157,8 +157,8 @@ def _getitem(g, ctx, x):
     if not arrays:
         return _basic_index(g, x, items)
     k = arrays[0] if len(arrays) == 1 else None
-    if (k is not None and items[k].dtype.kind in "iu" and None not in items
-            and all(it == slice(None) for i, it in enumerate(items) if i != k)):
+    if k is not None and items[k].dtype.kind in "iu" and all(
+            isinstance(it, slice) and it == slice(None) for i, it in enumerate(items) if i != k):
         return g.op("Gather", x, g.const(items[k].astype(np.int64)), axis=k)
     raise ExportError(f"{g.where}: indexing with {ctx.index!r} cannot be exported: only ints, "
                       "slices, None, ... and one integer array with full slices elsewhere "
