@@ -71,7 +71,7 @@ def test_to_torch_state_dict_gives_the_same_outputs_in_pytorch():
 def test_from_torch_state_dict_gives_the_same_outputs_here():
     torch.manual_seed(0)
     source = theirs().train()
-    for i in range(3):  # running statistics that are not the defaults
+    for _ in range(3):  # running statistics that are not the defaults
         source(torch.randn(16, 4) * 2 + 1)
     source.eval()
     model = ours()
