@@ -210,6 +210,8 @@ OPS = {  # name: function of a (m, 3, 4) float32 tensor, exported and compared
     "reduce_all": lambda x: x * x.sum() / x.max() + x.mean(),
     "softmaxes": lambda x: x.softmax(axis=1) + x.log_softmax(axis=-1),
     "reshape": lambda x: x.reshape(x.shape[0], 12).flatten(1).reshape(-1, 2, 6),
+    "reshape_merge": lambda x: (x.reshape(-1, 4).relu() @ tg.ones(4, 4)).reshape(x.shape),
+    "reshape_same": lambda x: x.reshape(x.shape) * 2,
     "transpose": lambda x: x.transpose(0, 2, 1).transpose(0, 2, 1) + x.transpose(2, 1, 0).T,
     "squeeze": lambda x: x.unsqueeze(1).unsqueeze(-1).squeeze(-1).squeeze(1),
     "broadcast": lambda x: x[:, :1, :].broadcast_to(x.shape) + x,

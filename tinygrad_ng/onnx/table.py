@@ -108,14 +108,19 @@ def _var(g, ctx, x):
 # ----------------------------------------------------------------------------- shapes
 @register(ops.Reshape)
 def _reshape(g, ctx, x):
-    """Leading axes kept from the input are written as 0 ("copy this axis"), so a reshape
-    such as ``flatten(1)`` of an ``(m, C, H, W)`` batch works for any batch size m."""
-    shape = list(ctx.kwargs["shape"])
-    before = g.shape(x)
-    for i, (n_in, n_out) in enumerate(zip(before, g.output.shape)):
+    """Leading axes kept from the input are written as 0 ("copy this axis") and the next
+    axis as -1 ("the rest"), so ``flatten(1)`` of an ``(m, C, H, W)`` batch, or
+    ``(m, L, n)`` → ``(m·L, n)``, works for any batch size m. (Export's second trace
+    catches a reshape whose other axes depend on the batch size.)"""
+    shape = list(g.output.shape)
+    copied = 0
+    for n_in, n_out in zip(g.shape(x), shape):
         if n_in != n_out:
             break
-        shape[i] = 0
+        copied += 1
+    shape[:copied] = [0] * copied
+    if copied < len(shape) and 0 not in g.output.shape:
+        shape[copied] = -1
     return g.op("Reshape", x, g.int64s(shape))
 
 
