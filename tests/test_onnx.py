@@ -31,9 +31,17 @@ def run_onnx(proto, *inputs):
 
 
 def ours(model, *inputs):
+    """Our outputs as arrays, nested tuples and lists flattened in order."""
     with tg.no_grad():
         out = model(*(tg.Tensor(x) for x in inputs))
-    return [o.data for o in (out if isinstance(out, (tuple, list)) else (out,))]
+    flat, todo = [], [out]
+    while todo:
+        item = todo.pop(0)
+        if isinstance(item, (tuple, list)):
+            todo[:0] = item
+        else:
+            flat.append(item.data)
+    return flat
 
 
 def assert_exports(model, *inputs, other_batches=(1, 7), rtol=RTOL, atol=ATOL, **kwargs):
@@ -248,6 +256,28 @@ def test_several_inputs_and_outputs():
     proto = assert_exports(model, randn(2, 3), randn(2, 3, seed=1),
                            input_names=["a", "b"], output_names=["y"])
     assert [o.name for o in proto.graph.output] == ["y", "output_1", "output_2", "output_3"]
+
+
+class Step(tg.Function):
+    """h' = tanh(x + h), a user op with a state input."""
+
+    @staticmethod
+    def forward(ctx, x, h):
+        return np.tanh(x + h)
+
+
+def test_nested_outputs_and_a_mapping_that_leaves_out_a_zero_state(registry):
+    @tg.onnx.register(Step)
+    def step(g, ctx, x, h):  # h is known to be zero here: leave it out
+        return g.op("Tanh", x)
+
+    def model(x):  # the zero state has the batch size: as a constant it would differ
+        h = Step.apply(x, tg.zeros(*x.shape))
+        return h, (h * 2, [h.sum(axis=1)])
+
+    proto = assert_exports(model, randn(3, 4), output_names=["h"])
+    assert [o.name for o in proto.graph.output] == ["h", "output_1", "output_2"]
+    assert len(proto.graph.initializer) == 1  # the 2; the zeros are gone
 
 
 def test_other_dynamic_axes():

@@ -191,12 +191,21 @@ def _trace(model: Any, arrays: list[np.ndarray],
                           f"was run on inputs with each dynamic axis one longer ({shapes}) and "
                           f"failed: {type(e).__name__}: {e}. If the model only works at "
                           f"this size, export with fixed shapes: dynamic_axes={{}}") from e
-    outputs = list(result) if isinstance(result, (tuple, list)) else [result]
+    outputs = _flatten(result)
     for i, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             raise ExportError(f"export: the model's output {i} is a {type(out).__name__}; "
-                              "ONNX export needs the model to return Tensors")
+                              "ONNX export needs the model to return Tensors (or tuples and "
+                              "lists of them)")
     return inputs, outputs
+
+
+def _flatten(result: Any) -> list[Any]:
+    """The model's outputs in order, nested tuples and lists flattened (as PyTorch does:
+    ``out, (h, c)`` gives three graph outputs)."""
+    if isinstance(result, (tuple, list)):
+        return [t for item in result for t in _flatten(item)]
+    return [result]
 
 
 def _topological(outputs: list[Tensor]) -> list[Tensor]:
@@ -231,6 +240,7 @@ def _convert(trace: tuple[list[Tensor], list[Tensor]], in_names: list[str],
         values[id(t)] = _convert_node(g, t, values, paths)
     for t, name in zip(outputs, out_names):
         g.name_output(values[id(t)], name)
+    g.drop_unused_constants()
     return g
 
 

@@ -159,6 +159,12 @@ class OnnxGraph:
         """Whether ``name`` is a value of the graph (an input, initializer or node output)."""
         return isinstance(name, str) and (name in self._info or name in self._produced)
 
+    def drop_unused_constants(self) -> None:
+        """Forget the initializers no node reads (a mapping may leave an input out, e.g. an
+        all-zero initial state that the ONNX op assumes when it is omitted)."""
+        used = {name for node in self.nodes for name in node[1]}
+        self.initializers = {k: v for k, v in self.initializers.items() if k in used}
+
     def name_output(self, value: str, name: str) -> None:
         """Make the graph output ``name`` be ``value``: the node output is renamed, or an
         Identity added when ``value`` is an input, a constant or already another output."""
