@@ -280,6 +280,35 @@ def test_nested_outputs_and_a_mapping_that_leaves_out_a_zero_state(registry):
     assert all(list(t.dims) != [3, 4] for t in proto.graph.initializer)  # zeros gone
 
 
+class SoftClip(tg.Function):
+    """c·tanh(x/c) as one fused op; its ``composed`` form lets it export with no mapping."""
+
+    @staticmethod
+    def forward(ctx, x, c=1.0):
+        return c * np.tanh(x / c)
+
+    @staticmethod
+    def composed(x, c=1.0):
+        return (x / c).tanh() * c
+
+
+class Clipped(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 4)
+
+    def forward(self, x):
+        return SoftClip.apply(self.fc(x), c=2.0) @ tg.ones(4, 2)
+
+
+def test_an_op_with_a_composed_form_exports_as_its_composition():
+    proto = assert_exports(nn.Sequential(nn.ReLU(), Clipped()), randn(4, 3) * 5)
+    assert [(n.op_type, n.doc_string) for n in proto.graph.node] == [
+        ("Relu", "model.0 (ReLU)"), ("Gemm", "model.1.fc (Linear)"),
+        ("Div", "model.1 (Div)"), ("Tanh", "model.1 (Tanh)"), ("Mul", "model.1 (Mul)"),
+        ("MatMul", "model.1 (MatMul)")]
+
+
 def test_other_dynamic_axes():
     seq = nn.Linear(4, 3)
 

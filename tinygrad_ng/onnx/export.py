@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import enable_grad
 from ..tensor import Tensor
 from .graph import ExportError, OnnxGraph, mapping, tensor_type
@@ -230,14 +231,7 @@ def _convert(trace: tuple[list[Tensor], list[Tensor]], in_names: list[str],
     values = {id(t): name for t, name in zip(inputs, in_names)}
     for t, name in zip(inputs, in_names):
         g.set_info(name, t.shape, t.dtype)
-    paths = _module_paths(model)
-    for t in _topological(outputs):
-        if id(t) in values:
-            continue
-        if t._ctx is None:  # a leaf: a parameter, a buffer or a constant
-            values[id(t)] = g.const(t.data)
-            continue
-        values[id(t)] = _convert_node(g, t, values, paths)
+    _write(g, outputs, values, _module_paths(model))
     for t, name in zip(outputs, out_names):
         g.name_output(values[id(t)], name)
     g.drop_unused_constants()
@@ -250,12 +244,29 @@ def _module_paths(model: Any) -> set[str]:
     return {path for path, _ in model.named_modules() if path}
 
 
+def _write(g: OnnxGraph, outputs: list[Tensor], values: dict[int, str],
+           paths: set[str]) -> None:
+    """Write every op the outputs depend on, parents first; ``values`` maps each tensor
+    (by id) to its ONNX name and starts with the inputs'."""
+    for t in _topological(outputs):
+        if id(t) in values:
+            continue
+        if t._ctx is None:  # a leaf: a parameter, a buffer or a constant
+            values[id(t)] = g.const(t.data)
+            continue
+        values[id(t)] = _convert_node(g, t, values, paths)
+
+
 def _convert_node(g: OnnxGraph, t: Tensor, values: dict[int, str], paths: set[str]) -> str:
     ctx = t._ctx
     cls = type(ctx)
     where = f"model.{ctx.scope}" if ctx.scope in paths else "model"
     g.where, g.output = f"{where} ({cls.__name__})", t
     fn = mapping(cls)
+    if fn is None and cls.composed is not None:
+        name = _convert_composed(g, t, values, paths)
+        g.set_info(name, t.shape, t.dtype)
+        return name
     if fn is None:
         raise ExportError(f"{g.where}: no ONNX mapping; register one with "
                           f"tg.onnx.register({cls.__name__}, fn), where fn(g, ctx, *inputs) "
@@ -273,6 +284,28 @@ def _convert_node(g: OnnxGraph, t: Tensor, values: dict[int, str], paths: set[st
                           "name of a value in the graph (return what g.op(...) returned)")
     g.set_info(name, t.shape, t.dtype)
     return name
+
+
+def _convert_composed(g: OnnxGraph, t: Tensor, values: dict[int, str], paths: set[str]) -> str:
+    """An op without a mapping but with a ``composed`` form (the same function from other
+    ops, e.g. a fused recurrent layer unrolled) is written as that composition, traced on
+    fresh copies of its inputs inside the op's module scope."""
+    ctx = t._ctx
+    fresh = [Tensor(p.data, requires_grad=p.dtype.kind == "f") if isinstance(p, Tensor) else p
+             for p in ctx.parents]
+    for f, p in zip(fresh, ctx.parents):
+        if isinstance(p, Tensor):
+            values[id(f)] = values[id(p)]
+    inside = autograd.scope(ctx.scope) if ctx.scope is not None else contextlib.nullcontext()
+    with enable_grad(), inside:
+        out = type(ctx).composed(*fresh, **ctx.kwargs)
+    where = g.where
+    if not isinstance(out, Tensor) or out.shape != t.shape:
+        raise ExportError(f"{where}: its composed form gave {out!r}, not a tensor of the "
+                          f"op's shape {t.shape}")
+    g.keep(fresh, out)  # (their ids name values: they must outlive the export)
+    _write(g, [out], values, paths)
+    return values[id(out)]
 
 
 # ----------------------------------------------------------------------------- checks

@@ -159,6 +159,10 @@ class OnnxGraph:
         """Whether ``name`` is a value of the graph (an input, initializer or node output)."""
         return isinstance(name, str) and (name in self._info or name in self._produced)
 
+    def keep(self, *objects: Any) -> None:
+        """Hold ``objects`` until the export ends (values are looked up by their ids)."""
+        self._keep.extend(objects)
+
     def drop_unused_constants(self) -> None:
         """Forget the initializers no node reads (a mapping may leave an input out, e.g. an
         all-zero initial state that the ONNX op assumes when it is omitted)."""
