@@ -432,6 +432,36 @@ def test_untraceable_models_are_refused(model, where):
         tg.onnx.export(model, x, io.BytesIO())
 
 
+class ZeroState(nn.Module):
+    """A recurrence from the zero state: a constant whose size is the batch size."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc, self.hh = nn.Linear(3, 4), nn.Linear(4, 4, bias=False)
+
+    def forward(self, x):
+        h = tg.zeros(x.shape[0], 4)
+        for _ in range(3):
+            h = (self.fc(x) + self.hh(h)).tanh()
+        return h + tg.full((1, x.shape[0], 1), 0.5)[0]
+
+
+def test_constants_sized_like_the_batch_follow_the_input():
+    model = ZeroState()
+    proto = assert_exports(model, randn(4, 3))
+    constants = [t for t in proto.graph.initializer if t.name not in model.state_dict()]
+    assert all(len(t.dims) <= 1 for t in constants)  # no (m, 4) zeros
+
+
+@pytest.mark.parametrize("model", [
+    lambda x: x + tg.arange(x.shape[0]).reshape(-1, 1),  # not one value throughout
+    lambda x: tg.concatenate([x, x]) * tg.ones(2 * x.shape[0], 1),  # twice the batch size
+])
+def test_constants_sized_otherwise_are_refused(model):
+    with pytest.raises(ExportError, match="tracing cannot capture this model"):
+        tg.onnx.export(model, randn(4, 3), io.BytesIO())
+
+
 def test_fixed_shape_export_of_a_shape_dependent_model():
     model = ShapeDependent(branch=False)
     x = randn(4, 3)

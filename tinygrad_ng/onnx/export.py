@@ -73,8 +73,10 @@ def export(model: Any, example_input: Any, path: str | os.PathLike | IO[bytes],
         grown = _grow(arrays, [axes.get(n, {}) for n in in_names], in_names)
         if grown is not None:
             second = _trace(model, grown, retrace=True)
-            _same_program(graph, _convert(second, in_names, out_names, named, model, opset),
-                          [a.shape for a in arrays], [a.shape for a in grown])
+            other = _convert(second, in_names, out_names, named, model, opset)
+            shapes_1, shapes_2 = [a.shape for a in arrays], [a.shape for a in grown]
+            _sized_by_inputs(graph, other, in_names, shapes_1, shapes_2)
+            _same_program(graph, other, shapes_1, shapes_2)
             _add_changed_axes(axes, out_names, trace[1], second[1], default=dynamic_axes is None)
     proto = _model_proto(onnx, graph, in_names, out_names, trace, axes, opset)
     try:
@@ -324,6 +326,28 @@ def _grow(arrays: list[np.ndarray], axes: list[dict[int, str]],
             a = np.concatenate([np.flip(a, axis), np.take(a, [0], axis=axis)], axis=axis)
         grown.append(a)
     return grown
+
+
+def _sized_by_inputs(first: OnnxGraph, second: OnnxGraph, in_names: list[str],
+                     shapes_1: list, shapes_2: list) -> None:
+    """Constants filled with one value whose size followed a dynamic input axis between
+    the traces (an initial state ``tg.zeros(x.shape[0], n)``) take that size from the input
+    at run time, in both graphs."""
+    by_sizes: dict[tuple[int, int], tuple[str, int]] = {}  # (size 1, size 2) → (input, axis)
+    for name, s1, s2 in zip(in_names, shapes_1, shapes_2):
+        for axis, (n1, n2) in enumerate(zip(s1, s2)):
+            if n1 != n2:
+                by_sizes.setdefault((n1, n2), (name, axis))
+    for name, a in list(first.initializers.items()):
+        b = second.initializers.get(name)
+        if b is None or a.shape == b.shape or a.ndim != b.ndim or not a.size or not b.size:
+            continue
+        ties = [None if n1 == n2 else by_sizes.get((n1, n2)) for n1, n2 in zip(a.shape, b.shape)]
+        changed = [n1 != n2 for n1, n2 in zip(a.shape, b.shape)]
+        uniform = a.flat[0] == b.flat[0] and (a == a.flat[0]).all() and (b == b.flat[0]).all()
+        if uniform and all(tie is not None for tie, c in zip(ties, changed) if c):
+            first.shape_from_inputs(name, ties)
+            second.shape_from_inputs(name, ties)
 
 
 def _same_program(first: OnnxGraph, second: OnnxGraph, shapes: list, grown: list) -> None:
