@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import tinygrad_ng as tg
 import tinygrad_ng.functional as F
 from tinygrad_ng import nn
+from tinygrad_ng.testing import strategies
 
 onnx = pytest.importorskip("onnx", reason="the optional onnx package is not installed")
 ort = pytest.importorskip("onnxruntime", reason="the optional onnxruntime is not installed")
@@ -240,6 +241,32 @@ OPS = {  # name: function of a (m, 3, 4) float32 tensor, exported and compared
 @pytest.mark.parametrize("name", OPS)
 def test_ops_match(name):
     assert_exports(OPS[name], randn(2, 3, 4))
+
+
+_REDUCTIONS = ["sum", "mean", "max", "min", "logsumexp", "var"]
+_BINARY = [lambda a, b: a + b, lambda a, b: a * b - b, lambda a, b: a / (b.abs() + 1),
+           lambda a, b: a.maximum(b), lambda a, b: a.minimum(b) ** 2]
+
+
+@given(data=st.data(), shapes=strategies.broadcastable_shapes(2, min_dims=1, max_dims=4),
+       binary=st.sampled_from(_BINARY), reduction=st.sampled_from(_REDUCTIONS),
+       keepdims=st.booleans())
+def test_broadcasting_and_reductions_match(data, shapes, binary, reduction, keepdims):
+    """Random broadcast shapes (batch axis first, kept by the second operand's shape),
+    every reduction over a random axis."""
+    batch_first = (3,) + shapes[0]
+    other = shapes[1][max(0, len(shapes[1]) - len(shapes[0])):]  # not along the batch axis
+    a, b = (data.draw(strategies.arrays(shape)).astype(np.float32)
+            for shape in (batch_first, other))
+    axis = data.draw(strategies.axes(len(batch_first), allow_none=False))
+    axis = tuple(a % len(batch_first) for a in np.atleast_1d(axis))
+    if 0 in axis:  # keep the batch axis (a reduction over it has a fixed-size output)
+        axis = tuple(a for a in axis if a) or (len(batch_first) - 1,)
+
+    def model(x):
+        return getattr(binary(x, tg.Tensor(b)), reduction)(axis=axis, keepdims=keepdims)
+
+    assert_exports(model, a, other_batches=(2,), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("opset", [13, 18, 20])
