@@ -49,6 +49,8 @@ def export(model: Any, example_input: Any, path: str | os.PathLike | IO[bytes],
       input, and the output axes that follow it. ``{}`` exports fixed shapes.
     - ``opset``: the ONNX opset (default 17; 13 or later).
 
+    The model may return a Tensor or nested tuples and lists of them (flattened in order).
+    An op without a mapping but with a ``composed`` form is written as that composition.
     Every export passes ``onnx.checker.check_model`` (full check). Returns the
     ``onnx.ModelProto``. Raises :class:`ExportError` naming the op and its module path for
     an op without a mapping (``tg.onnx.register`` adds one), and when the graph traced on a
