@@ -473,11 +473,14 @@ class ZeroState(nn.Module):
         return h + tg.full((1, x.shape[0], 1), 0.5)[0]
 
 
-def test_constants_sized_like_the_batch_follow_the_input():
-    model = ZeroState()
-    proto = assert_exports(model, randn(4, 3))
-    constants = [t for t in proto.graph.initializer if t.name not in model.state_dict()]
-    assert all(len(t.dims) <= 1 for t in constants)  # no (m, 4) zeros
+def repeated_mask(x):  # the same mask for every example, made at the batch's size
+    return tg.where(np.tile([[True, False, True]], (x.shape[0], 1)), x, -x)
+
+
+@pytest.mark.parametrize("model", [ZeroState(), repeated_mask])
+def test_constants_sized_like_the_batch_follow_the_input(model):
+    proto = assert_exports(model, randn(5, 3))
+    assert not [t.name for t in proto.graph.initializer if list(t.dims[:1]) == [5]]
 
 
 @pytest.mark.parametrize("model", [

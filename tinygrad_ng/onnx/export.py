@@ -332,9 +332,9 @@ def _grow(arrays: list[np.ndarray], axes: list[dict[int, str]],
 
 def _sized_by_inputs(first: OnnxGraph, second: OnnxGraph, in_names: list[str],
                      shapes_1: list, shapes_2: list) -> None:
-    """Constants filled with one value whose size followed a dynamic input axis between
-    the traces (an initial state ``tg.zeros(x.shape[0], n)``) take that size from the input
-    at run time, in both graphs."""
+    """Constants whose size followed a dynamic input axis between the traces while their
+    values stayed the same along it (an initial state ``tg.zeros(x.shape[0], n)``, a mask
+    repeated for each example) take that size from the input at run time, in both graphs."""
     by_sizes: dict[tuple[int, int], tuple[str, int]] = {}  # (size 1, size 2) → (input, axis)
     for name, s1, s2 in zip(in_names, shapes_1, shapes_2):
         for axis, (n1, n2) in enumerate(zip(s1, s2)):
@@ -344,10 +344,14 @@ def _sized_by_inputs(first: OnnxGraph, second: OnnxGraph, in_names: list[str],
         b = second.initializers.get(name)
         if b is None or a.shape == b.shape or a.ndim != b.ndim or not a.size or not b.size:
             continue
-        ties = [None if n1 == n2 else by_sizes.get((n1, n2)) for n1, n2 in zip(a.shape, b.shape)]
         changed = [n1 != n2 for n1, n2 in zip(a.shape, b.shape)]
-        uniform = a.flat[0] == b.flat[0] and (a == a.flat[0]).all() and (b == b.flat[0]).all()
-        if uniform and all(tie is not None for tie, c in zip(ties, changed) if c):
+        ties = [by_sizes.get((n1, n2)) if c else None for n1, n2, c in zip(a.shape, b.shape,
+                                                                               changed)]
+        if any(c and tie is None for c, tie in zip(changed, ties)):
+            continue
+        first_slice = tuple(slice(0, 1) if c else slice(None) for c in changed)
+        a0, b0 = a[first_slice], b[first_slice]
+        if np.array_equal(a0, b0) and (a == a0).all() and (b == b0).all():
             first.shape_from_inputs(name, ties)
             second.shape_from_inputs(name, ties)
 

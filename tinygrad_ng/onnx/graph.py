@@ -164,15 +164,16 @@ class OnnxGraph:
         self._keep.extend(objects)
 
     def shape_from_inputs(self, name: str, ties: list[tuple[str, int] | None]) -> None:
-        """Replace the initializer ``name``, one value throughout, by that value expanded
-        to a shape read at run time: axis i has the size of axis ``ties[i][1]`` of input
-        ``ties[i][0]`` (its traced size where ``ties[i]`` is None)."""
+        """Replace the initializer ``name``, the same along each tied axis, by its first
+        slice expanded to a shape read at run time: axis i has the size of axis
+        ``ties[i][1]`` of input ``ties[i][0]`` (its traced size where ``ties[i]`` is None)."""
         arr = self.initializers.pop(name)
         start = len(self.nodes)
         parts = [self.int64s([n]) if tie is None else
                  self.op("Gather", self.op("Shape", tie[0]), self.int64s([tie[1]]))
                  for n, tie in zip(arr.shape, ties)]
-        value = self.const(np.asarray(arr.flat[0], arr.dtype))
+        value = self.const(arr[tuple(slice(None) if tie is None else slice(0, 1)
+                                     for tie in ties)])
         self.op("Expand", value, self.op("Concat", *parts, axis=0))
         op_type, ins, _, attrs, where = self.nodes.pop()
         new = self.nodes[start:] + [(op_type, ins, (name,), attrs, where)]
