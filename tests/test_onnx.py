@@ -483,6 +483,16 @@ def test_constants_sized_like_the_batch_follow_the_input(model):
     assert not [t.name for t in proto.graph.initializer if list(t.dims[:1]) == [5]]
 
 
+def test_a_size_two_dynamic_axes_share_is_not_guessed():
+    def model(x):  # (m, L): the zeros follow the batch m, but m = L in the example
+        return x[:, :1] + tg.zeros(x.shape[0], 1)
+
+    x = randn(4, 4)
+    assert_exports(model, x, dynamic_axes={"input": {0: "batch"}})
+    with pytest.raises(ExportError, match="tracing cannot capture this model"):
+        tg.onnx.export(model, x, io.BytesIO(), dynamic_axes={"input": {0: "batch", 1: "L"}})
+
+
 @pytest.mark.parametrize("model", [
     lambda x: x + tg.arange(x.shape[0]).reshape(-1, 1),  # not one value throughout
     lambda x: tg.concatenate([x, x]) * tg.ones(2 * x.shape[0], 1),  # twice the batch size

@@ -77,7 +77,7 @@ def export(model: Any, example_input: Any, path: str | os.PathLike | IO[bytes],
             second = _trace(model, grown, retrace=True)
             other = _convert(second, in_names, out_names, named, model, opset)
             shapes_1, shapes_2 = [a.shape for a in arrays], [a.shape for a in grown]
-            _sized_by_inputs(graph, other, in_names, shapes_1, shapes_2)
+            _sized_by_inputs(graph, other, in_names, shapes_1, shapes_2, axes)
             _same_program(graph, other, shapes_1, shapes_2)
             _add_changed_axes(axes, out_names, trace[1], second[1], default=dynamic_axes is None)
     proto = _model_proto(onnx, graph, in_names, out_names, trace, axes, opset)
@@ -331,15 +331,20 @@ def _grow(arrays: list[np.ndarray], axes: list[dict[int, str]],
 
 
 def _sized_by_inputs(first: OnnxGraph, second: OnnxGraph, in_names: list[str],
-                     shapes_1: list, shapes_2: list) -> None:
+                     shapes_1: list, shapes_2: list, axes: dict[str, dict[int, str]]) -> None:
     """Constants whose size followed a dynamic input axis between the traces while their
     values stayed the same along it (an initial state ``tg.zeros(x.shape[0], n)``, a mask
-    repeated for each example) take that size from the input at run time, in both graphs."""
-    by_sizes: dict[tuple[int, int], tuple[str, int]] = {}  # (size 1, size 2) → (input, axis)
+    repeated for each example) take that size from the input at run time, in both graphs.
+    A size that several dynamic axes had is taken from them only when they share a label
+    (the batch of two inputs), else it is ambiguous and stays a constant."""
+    found: dict[tuple[int, int], list[tuple[str, int]]] = {}  # (size 1, size 2) → axes
+    labels: dict[tuple[int, int], set[str]] = {}
     for name, s1, s2 in zip(in_names, shapes_1, shapes_2):
         for axis, (n1, n2) in enumerate(zip(s1, s2)):
             if n1 != n2:
-                by_sizes.setdefault((n1, n2), (name, axis))
+                found.setdefault((n1, n2), []).append((name, axis))
+                labels.setdefault((n1, n2), set()).add(axes[name][axis])
+    by_sizes = {sizes: where[0] for sizes, where in found.items() if len(labels[sizes]) == 1}
     for name, a in list(first.initializers.items()):
         b = second.initializers.get(name)
         if b is None or a.shape == b.shape or a.ndim != b.ndim or not a.size or not b.size:
