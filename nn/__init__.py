@@ -15,6 +15,7 @@ from tinygrad_ng import functional
 
 from . import init
 from .activation import ELU, GELU, SELU, Hardswish, Hardtanh, Mish, ReLU6, SiLU, Softplus
+from .interop import from_torch_state_dict, to_torch_state_dict
 from .layers import (
     BatchNorm1d,
     Dropout,
@@ -51,8 +52,8 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten",
     "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
     "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
-    "freeze_all_but_last", "functional", "init", "layers_with_parameters", "load",
-    "replace_head", "save",
+    "freeze_all_but_last", "from_torch_state_dict", "functional", "init",
+    "layers_with_parameters", "load", "replace_head", "save", "to_torch_state_dict",
     "ELU", "GELU", "SELU", "Hardswish", "Hardtanh", "HuberLoss", "L1Loss", "LayerNorm", "Mish",
     "NLLLoss", "ReLU6", "SiLU", "SmoothL1Loss", "Softplus",
 ]

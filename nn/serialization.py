@@ -27,6 +27,7 @@ import numpy as np
 
 from tinygrad_ng.tensor import Tensor
 
+from .interop import is_torch_file, load_torch_file
 from .module import Module
 
 __all__ = ["load", "save"]
@@ -136,7 +137,9 @@ def load(model_or_path: Module | str | os.PathLike, path: str | os.PathLike | No
     Never unpickles. A file that is not such a checkpoint (missing, empty, truncated or
     damaged, a pickle, a single ``.npy`` array, object arrays) raises one error naming the
     path and what is wrong with it: ``FileNotFoundError`` for a missing file, else
-    ``ValueError``.
+    ``ValueError``. A file written by ``torch.save`` is read through PyTorch's weights-only
+    loader, which needs PyTorch (tensors come back as arrays; see
+    ``nn.from_torch_state_dict``).
     """
     if isinstance(model_or_path, Module):
         if path is None:
@@ -156,6 +159,8 @@ def load(model_or_path: Module | str | os.PathLike, path: str | os.PathLike | No
 
 def _read(path: str) -> Any:
     """The checkpoint at ``path``: its arrays, decoded into the saved structure."""
+    if is_torch_file(path):
+        return load_torch_file(path)
     try:
         with open(path, "rb") as f:
             head = f.read(6)

@@ -95,6 +95,16 @@ from .nn import load, save  # noqa: E402  (torch.save / torch.load: .npz files, 
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    """``tg.onnx`` is imported on first use: a tool on top of the engine, not part of it."""
+    if name == "onnx":
+        import importlib
+
+        return importlib.import_module(".onnx", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GradientCheckReport", "Tensor", "arange",
     "check_model_gradients", "concatenate", "detect_anomaly", "enable_grad", "eye", "full",
