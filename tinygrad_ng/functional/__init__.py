@@ -32,7 +32,8 @@ from .activations import (
     softmax,
     tanh,
 )
-from .dropout import Dropout, dropout
+from .conv import Conv2d, Conv2dWeight, ConvTranspose2d, conv1d, conv2d, conv_transpose2d
+from .dropout import Dropout, dropout, dropout2d
 from .linear import Linear, linear
 from .losses import (
     BinaryCrossEntropy,
@@ -45,11 +46,24 @@ from .losses import (
     mse_loss,
 )
 from .normalization import BatchNorm, batch_norm
+from .padding import ConstantPad, pad
+from .pooling import (
+    MaxPool2d,
+    MaxUnpool,
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    interpolate,
+    max_pool2d,
+    upsample,
+)
 
 __all__ = [
-    "BatchNorm", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy",
-    "Dropout", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "ReLU", "Sigmoid", "Softmax",
-    "Tanh", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cross_entropy", "dropout", "leaky_relu", "linear", "log_softmax", "mse_loss", "relu",
-    "sigmoid", "softmax", "tanh",
+    "BatchNorm", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "ConstantPad", "Conv2d",
+    "Conv2dWeight", "ConvTranspose2d", "CrossEntropy", "Dropout", "LeakyReLU", "Linear",
+    "LogSoftmax", "MSELoss", "MaxPool2d", "MaxUnpool", "ReLU", "Sigmoid", "Softmax", "Tanh",
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose2d",
+    "cross_entropy", "dropout", "dropout2d", "interpolate", "leaky_relu", "linear",
+    "log_softmax", "max_pool2d", "mse_loss", "pad", "relu", "sigmoid", "softmax", "tanh",
+    "upsample",
 ]
