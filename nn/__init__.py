@@ -10,9 +10,12 @@ batch-first, ``X`` of shape ``(m, n_x)`` (the course's ``X.T``).
 """
 
 from . import init
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .layers import (
     BatchNorm1d,
+    BatchNorm2d,
     Dropout,
+    Dropout2d,
     Flatten,
     Identity,
     LeakyReLU,
@@ -25,11 +28,13 @@ from .layers import (
 )
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample
 from .serialization import load, save
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten",
-    "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
-    "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "init",
-    "load", "save",
+    "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
+    "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout",
+    "Dropout2d", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
+    "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential",
+    "Sigmoid", "Softmax", "Tanh", "Upsample", "init", "load", "save",
 ]
