@@ -25,6 +25,7 @@ differentiates a convolution's gradient again, to any order.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 from typing import Any
@@ -71,21 +72,41 @@ def output_size(n: int, kernel: int, stride: int, pad: int, dilation: int = 1) -
 
 
 # ----------------------------------------------------------------------------- the kernels
-# On arrays. x is (N, C, H, W); the column buffer is (C, kH, kW, N, H_out, W_out), so that
-# each kernel position's slice is copied in one contiguous block, and its reshape to
-# (groups, C/groups·kH·kW, N·H_out·W_out) is free.
+# On arrays. x is (N, C, H, W); its padded copy is (C, N, H + pads, W + pads), so that each
+# kernel position's slice is one block (C, N, H_out, W_out). The batch is processed a few
+# images at a time: each chunk's column buffer (C, kH, kW, n, H_out, W_out) is ~0.5 MiB, so it
+# is still in the cache when the matrix product reads it (a whole batch's buffer is 16×
+# the input for a 4 × 4 kernel: writing it out to memory and reading it back doubled the
+# time of W7's first convolution).
+
+#: Elements of the column buffer per chunk of the batch.
+CHUNK = 2**17
 
 
-def _im2col(x: np.ndarray, geom: Geometry) -> np.ndarray:
-    """The column buffer of x: (groups, C/groups·kH·kW, N·H_out·W_out)."""
-    n, c = x.shape[:2]
-    (kh, kw), (oh, ow), ((pt, _), (pl, _)) = geom.kernel, geom.out, geom.padding
-    xt = x.transpose(1, 0, 2, 3)  # (C, N, H, W): each slice below is (C, N, H_out, W_out)
-    if geom.padded() != geom.size:
-        buf = np.zeros((c, n) + geom.padded(), dtype=x.dtype)
-        buf[:, :, pt:pt + x.shape[2], pl:pl + x.shape[3]] = xt
-        xt = buf
-    cols = np.empty((c, kh, kw, n, oh, ow), dtype=x.dtype)
+def _chunks(n: int, geom: Geometry, channels: int) -> list[slice]:
+    """The batch cut into slices whose column buffers hold about CHUNK elements."""
+    per_image = channels * math.prod(geom.kernel) * math.prod(geom.out)
+    step = max(1, CHUNK // max(per_image, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _padded(x: np.ndarray, geom: Geometry) -> np.ndarray:
+    """x as (C, N, H, W) with the zero padding around it (a view when there is none)."""
+    xt = x.transpose(1, 0, 2, 3)
+    if geom.padded() == geom.size:
+        return xt
+    ((pt, _), (pl, _)) = geom.padding
+    buf = np.zeros(xt.shape[:2] + geom.padded(), dtype=x.dtype)
+    buf[:, :, pt:pt + x.shape[2], pl:pl + x.shape[3]] = xt
+    return buf
+
+
+def _im2col(xt: np.ndarray, geom: Geometry) -> np.ndarray:
+    """The column buffer of a padded chunk xt (C, n, H', W'): (groups, C/groups·kH·kW,
+    n·H_out·W_out), one strided slice copied per kernel position."""
+    c, n = xt.shape[:2]
+    (kh, kw), (oh, ow) = geom.kernel, geom.out
+    cols = np.empty((c, kh, kw, n, oh, ow), dtype=xt.dtype)
     for i in range(kh):
         for j in range(kw):
             cols[:, i, j] = xt[(slice(None), slice(None)) + geom.window(i, j)]
@@ -94,7 +115,7 @@ def _im2col(x: np.ndarray, geom: Geometry) -> np.ndarray:
 
 def _col2im(cols: np.ndarray, geom: Geometry, n: int) -> np.ndarray:
     """The adjoint of :func:`_im2col`: each column entry added back to the input pixel it
-    was copied from, (N, C, H, W)."""
+    was copied from; (n, C, H, W), a transposed view."""
     (kh, kw), (oh, ow), (h, w) = geom.kernel, geom.out, geom.size
     ((pt, _), (pl, _)) = geom.padding
     cols = cols.reshape(-1, kh, kw, n, oh, ow)
@@ -102,37 +123,45 @@ def _col2im(cols: np.ndarray, geom: Geometry, n: int) -> np.ndarray:
     for i in range(kh):
         for j in range(kw):
             buf[(slice(None), slice(None)) + geom.window(i, j)] += cols[:, i, j]
-    return np.ascontiguousarray(buf[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3))
+    return buf[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3)
 
 
 def _by_group(a: np.ndarray, groups: int) -> np.ndarray:
-    """(N, C, H, W) → (groups, C/groups, N·H·W): the layout the matrix products use."""
+    """(n, C, H, W) → (groups, C/groups, n·H·W): the layout the matrix products use."""
     return a.transpose(1, 0, 2, 3).reshape(groups, a.shape[1] // groups, -1)
 
 
-def _from_groups(a: np.ndarray, n: int, hw: IntPair) -> np.ndarray:
-    """(groups, C/groups, N·H·W) → contiguous (N, C, H, W)."""
-    return np.ascontiguousarray(a.reshape((-1, n) + hw).transpose(1, 0, 2, 3))
-
-
 def _conv_forward(x: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
-    """y = conv(x, W): one matrix product per group of the weight with x's columns."""
-    g = geom.groups
-    y = np.matmul(w.reshape(g, w.shape[0] // g, -1), _im2col(x, geom))
-    return _from_groups(y, x.shape[0], geom.out)
+    """y = conv(x, W): per chunk of the batch, one matrix product per group of the weight
+    with the chunk's columns."""
+    n, g = x.shape[0], geom.groups
+    wg = w.reshape(g, w.shape[0] // g, -1)
+    xt = _padded(x, geom)
+    y = np.empty((n, w.shape[0]) + geom.out, dtype=np.result_type(x, w))
+    for s in _chunks(n, geom, x.shape[1]):
+        out = np.matmul(wg, _im2col(xt[:, s], geom))
+        y[s] = out.reshape((w.shape[0], -1) + geom.out).transpose(1, 0, 2, 3)
+    return y
 
 
 def _conv_input_grad(y: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
     """conv_transpose(y, W): col2im of Wᵀ @ y (the adjoint of conv(·, W))."""
-    g = geom.groups
-    cols = np.matmul(w.reshape(g, w.shape[0] // g, -1).transpose(0, 2, 1), _by_group(y, g))
-    return _col2im(cols, geom, y.shape[0])
+    n, g = y.shape[0], geom.groups
+    wt = w.reshape(g, w.shape[0] // g, -1).transpose(0, 2, 1)
+    x = np.empty((n, w.shape[1] * g) + geom.size, dtype=np.result_type(y, w))
+    for s in _chunks(n, geom, x.shape[1]):
+        x[s] = _col2im(np.matmul(wt, _by_group(y[s], g)), geom, s.stop - s.start)
+    return x
 
 
 def _conv_weight_grad(x: np.ndarray, y: np.ndarray, geom: Geometry) -> np.ndarray:
-    """conv2d_weight(x, y) = y @ colsᵀ (the adjoint of conv(x, ·)), (C_out, C_in/groups, kH, kW)."""
+    """conv2d_weight(x, y) = Σ over the batch of y @ colsᵀ (the adjoint of conv(x, ·)),
+    (C_out, C_in/groups, kH, kW)."""
     g = geom.groups
-    dw = np.matmul(_by_group(y, g), _im2col(x, geom).transpose(0, 2, 1))
+    xt = _padded(x, geom)
+    dw = 0
+    for s in _chunks(x.shape[0], geom, x.shape[1]):
+        dw = dw + np.matmul(_by_group(y[s], g), _im2col(xt[:, s], geom).transpose(0, 2, 1))
     return dw.reshape((y.shape[1], x.shape[1] // g) + geom.kernel)
 
 

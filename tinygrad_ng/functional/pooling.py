@@ -39,27 +39,35 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, geom):
-        (kh, kw), (oh, ow) = geom.kernel, geom.out
-        ((pt, pb), (pl, pr)) = geom.padding
-        xp = x
-        if pt or pb or pl or pr:  # padding never wins: it is −inf
-            xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=-np.inf)
-        windows = np.empty(x.shape[:2] + (oh, ow, kh, kw), dtype=x.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                windows[..., i, j] = xp[(slice(None), slice(None)) + geom.window(i, j)]
-        windows = windows.reshape(x.shape[:2] + (oh, ow, kh * kw))
-        k = windows.argmax(axis=-1)[..., None]  # the first maximum (or the first NaN)
-        y = np.take_along_axis(windows, k, axis=-1)[..., 0]
-        ctx.index, ctx.unique = _flat_index(k[..., 0], x.shape, geom)
+        windows = _windows(x, geom)
+        k = windows.argmax(axis=-1)  # the first maximum (or the first NaN) of each window
+        ctx.index, ctx.unique = _flat_index(k, x.shape, geom)
         ctx.shape = x.shape
-        return y
+        return x.reshape(-1)[ctx.index]
 
     @staticmethod
     def backward(ctx, g):
         if isinstance(g, Tensor):
             return MaxUnpool.apply(g, index=ctx.index, shape=ctx.shape, unique=ctx.unique)
         return _unpool(g, ctx.index, ctx.shape, ctx.unique)
+
+
+def _windows(x: np.ndarray, geom: Geometry) -> np.ndarray:
+    """Every window of x as a row: (N, C, H_out, W_out, kH·kW), padding cells −inf."""
+    (kh, kw), (oh, ow), (sh, sw) = geom.kernel, geom.out, geom.stride
+    ((pt, pb), (pl, pr)) = geom.padding
+    n, c = x.shape[:2]
+    if (sh, sw) == (kh, kw) and geom.dilation == (1, 1) and not (pt or pb or pl or pr):
+        # windows side by side (the usual pooling): one reshape, one transposing copy
+        tiles = x[:, :, :oh * kh, :ow * kw].reshape(n, c, oh, kh, ow, kw)
+        return tiles.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw)
+    if pt or pb or pl or pr:  # padding never wins: it is −inf
+        x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=-np.inf)
+    windows = np.empty((n, c, oh, ow, kh, kw), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            windows[..., i, j] = x[(slice(None), slice(None)) + geom.window(i, j)]
+    return windows.reshape(n, c, oh, ow, kh * kw)
 
 
 def _flat_index(k: np.ndarray, shape: tuple, geom: Geometry) -> tuple[np.ndarray, bool]:
