@@ -402,3 +402,24 @@ def test_dropout2d_drops_whole_channels():
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, y.data)  # ∂/∂x = mask / keep_prob
     assert F.dropout2d(x, 0.5, training=False) is x
+
+
+@given(conv_cases())
+def test_conv_ops_agree_when_the_batch_is_cut_into_chunks(case):
+    """The kernels process the batch a few images at a time (CHUNK); one image per chunk
+    gives the same values and gradients as the whole batch at once."""
+    import tinygrad_ng.functional.conv as conv
+
+    x, w, b, kw = case
+    results = []
+    for chunk in (1, conv.CHUNK):
+        saved, conv.CHUNK = conv.CHUNK, chunk
+        try:
+            X, W = tg.Tensor(x, requires_grad=True), tg.Tensor(w, requires_grad=True)
+            y = F.conv2d(X, W, **kw)
+            y.backward(np.cos(np.arange(y.size)).reshape(y.shape))
+            results.append((y.data, X.grad, W.grad))
+        finally:
+            conv.CHUNK = saved
+    for a, b_ in zip(*results):
+        np.testing.assert_allclose(a, b_, atol=1e-12)
