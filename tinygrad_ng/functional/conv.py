@@ -126,22 +126,29 @@ def _col2im(cols: np.ndarray, geom: Geometry, n: int) -> np.ndarray:
     return buf[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3)
 
 
-def _by_group(a: np.ndarray, groups: int) -> np.ndarray:
-    """(n, C, H, W) → (groups, C/groups, n·H·W): the layout the matrix products use."""
-    return a.transpose(1, 0, 2, 3).reshape(groups, a.shape[1] // groups, -1)
+def _per_image(cols: np.ndarray, n: int) -> np.ndarray:
+    """Columns (groups, K, n·H_out·W_out) as a stack of per-image matrices (n, groups, K,
+    H_out·W_out): a view, so matrix products read them without a transposing copy."""
+    g, k, _ = cols.shape
+    return cols.reshape(g, k, n, -1).transpose(2, 0, 1, 3)
 
 
 def _conv_forward(x: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
-    """y = conv(x, W): per chunk of the batch, one matrix product per group of the weight
-    with the chunk's columns."""
+    """y = conv(x, W): per chunk of the batch, the weight of each group times the chunk's
+    columns, written straight into the output."""
     n, g = x.shape[0], geom.groups
     wg = w.reshape(g, w.shape[0] // g, -1)
     xt = _padded(x, geom)
     y = np.empty((n, w.shape[0]) + geom.out, dtype=np.result_type(x, w))
     for s in _chunks(n, geom, x.shape[1]):
-        out = np.matmul(wg, _im2col(xt[:, s], geom))
-        y[s] = out.reshape((w.shape[0], -1) + geom.out).transpose(1, 0, 2, 3)
+        out = y[s].reshape(s.stop - s.start, g, wg.shape[1], -1)  # (n, groups, C_out/g, HW)
+        np.matmul(wg, _per_image(_im2col(xt[:, s], geom), s.stop - s.start), out=out)
     return y
+
+
+def _by_group(a: np.ndarray, groups: int) -> np.ndarray:
+    """(n, C, H, W) → (groups, C/groups, n·H·W): the layout of the column buffer's rows."""
+    return a.transpose(1, 0, 2, 3).reshape(groups, a.shape[1] // groups, -1)
 
 
 def _conv_input_grad(y: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
