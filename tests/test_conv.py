@@ -423,3 +423,18 @@ def test_conv_ops_agree_when_the_batch_is_cut_into_chunks(case):
             conv.CHUNK = saved
     for a, b_ in zip(*results):
         np.testing.assert_allclose(a, b_, atol=1e-12)
+
+
+@given(conv_cases())
+def test_stride1_input_gradient_as_a_convolution_agrees_with_col2im(case):
+    """The fast path (a stride-1 conv's adjoint computed as a convolution with the flipped
+    kernel) gives col2im's values."""
+    from tinygrad_ng.functional import conv
+
+    x, w, _, kw = case
+    geom = conv.conv_geometry(x.shape, w.shape, 1, kw["padding"], kw["dilation"], kw["groups"])
+    if conv._as_stride1_conv(geom) is None:
+        return
+    y = np.random.default_rng(3).standard_normal((x.shape[0], w.shape[0]) + geom.out)
+    np.testing.assert_allclose(conv._conv_input_grad(y, w, geom),
+                               conv._col2im_input_grad(y, w, geom), atol=1e-12)

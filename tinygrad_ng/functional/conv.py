@@ -152,13 +152,46 @@ def _by_group(a: np.ndarray, groups: int) -> np.ndarray:
 
 
 def _conv_input_grad(y: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
-    """conv_transpose(y, W): col2im of Wᵀ @ y (the adjoint of conv(·, W))."""
+    """conv_transpose(y, W), the adjoint of conv(·, W). For stride 1 it is itself a
+    convolution (faster: im2col's copies instead of col2im's sums), else col2im."""
+    flipped = _as_stride1_conv(geom)
+    if flipped is not None:
+        return _conv_forward(y, _flip(w, geom.groups), flipped)
+    return _col2im_input_grad(y, w, geom)
+
+
+def _col2im_input_grad(y: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
+    """conv_transpose(y, W) as col2im of Wᵀ @ y, for any stride."""
     n, g = y.shape[0], geom.groups
     wt = w.reshape(g, w.shape[0] // g, -1).transpose(0, 2, 1)
     x = np.empty((n, w.shape[1] * g) + geom.size, dtype=np.result_type(y, w))
     for s in _chunks(n, geom, x.shape[1]):
         x[s] = _col2im(np.matmul(wt, _by_group(y[s], g)), geom, s.stop - s.start)
     return x
+
+
+def _as_stride1_conv(geom: Geometry) -> Geometry | None:
+    """For a stride-1 conv, the geometry of the convolution that computes its adjoint: y
+    padded by d·(k − 1) − p on each side, correlated with the flipped kernel (a "full"
+    convolution). None when that padding would be negative (a padding wider than the
+    kernel) or the stride is not 1."""
+    if geom.stride != (1, 1):
+        return None
+    pads = tuple((d * (k - 1) - a, d * (k - 1) - b)
+                 for k, d, (a, b) in zip(geom.kernel, geom.dilation, geom.padding))
+    if min(min(p) for p in pads) < 0:
+        return None
+    return Geometry(geom.out, geom.size, geom.kernel, (1, 1), pads,  # type: ignore[arg-type]
+                    geom.dilation, geom.groups)
+
+
+def _flip(w: np.ndarray, groups: int) -> np.ndarray:
+    """W (C_out, C_in/g, kH, kW) → the kernel of its adjoint, (C_in, C_out/g, kH, kW),
+    rotated by 180°: in each group, input and output channels swap."""
+    o, cg, kh, kw = w.shape
+    swapped = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+    return np.ascontiguousarray(swapped.reshape(groups * cg, o // groups, kh, kw)[:, :, ::-1,
+                                                                                  ::-1])
 
 
 def _conv_weight_grad(x: np.ndarray, y: np.ndarray, geom: Geometry) -> np.ndarray:
