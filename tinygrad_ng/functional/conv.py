@@ -234,7 +234,25 @@ def _channel_sums(g: Any) -> Any:
     return g.sum(axis=(0, 2, 3))
 
 
-class Conv2d(Function):
+class _Convolution(Function):
+    """What Conv2d and ConvTranspose2d share: out = kernel(a, W) + b, bilinear in (a, W),
+    with a kept for dW and W for da."""
+
+    twice_differentiable = True
+    kernel: Any = None  # the array kernel, (a, W, geometry) → output
+
+    @staticmethod
+    def forward(ctx, a, w, b, geom):
+        need_a, need_w, _ = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_w else None, w if need_a else None)
+        ctx.geom = geom
+        out = type(ctx).kernel(a, w, geom)
+        if b is not None:
+            out += b.reshape(-1, 1, 1).astype(out.dtype, copy=False)
+        return out
+
+
+class Conv2d(_Convolution):
     """y = conv(x, W) + b: y[n, o] = Σ_c Σ_(i,j) W[o, c, i, j] · x_pad[n, c, s·h + d·i, s·w + d·j]
     (a cross-correlation, as in every deep-learning library and the course).
 
@@ -244,17 +262,7 @@ class Conv2d(Function):
 
     op, inputs = "conv2d", ("x", "W", "b")
     derivatives = ("convᵀ(·, W)", "x ⋆ · (correlation)", "Σ over N, H, W")
-    twice_differentiable = True
-
-    @staticmethod
-    def forward(ctx, x, w, b, geom):
-        need_x, need_w, _ = ctx.needs_input_grad
-        ctx.save_for_backward(x if need_w else None, w if need_x else None)
-        ctx.geom = geom
-        y = _conv_forward(x, w, geom)
-        if b is not None:
-            y += b.reshape(-1, 1, 1).astype(y.dtype, copy=False)
-        return y
+    kernel = staticmethod(_conv_forward)
 
     @staticmethod
     def backward(ctx, g):
@@ -265,7 +273,7 @@ class Conv2d(Function):
                 _channel_sums(g) if need_b else None)
 
 
-class ConvTranspose2d(Function):
+class ConvTranspose2d(_Convolution):
     """x = convᵀ(y, W) + b, the adjoint of ``conv(·, W)``: every input pixel y[n, o, h, w]
     adds W[o, c] · y[n, o, h, w] to the output window it would have come from (the
     "deconvolution" of a U-Net's upsampling path).
@@ -275,17 +283,7 @@ class ConvTranspose2d(Function):
 
     op, inputs = "conv_transpose2d", ("y", "W", "b")
     derivatives = ("conv(·, W)", "· ⋆ y (correlation)", "Σ over N, H, W")
-    twice_differentiable = True
-
-    @staticmethod
-    def forward(ctx, y, w, b, geom):
-        need_y, need_w, _ = ctx.needs_input_grad
-        ctx.save_for_backward(y if need_w else None, w if need_y else None)
-        ctx.geom = geom
-        x = _conv_input_grad(y, w, geom)
-        if b is not None:
-            x += b.reshape(-1, 1, 1).astype(x.dtype, copy=False)
-        return x
+    kernel = staticmethod(_conv_input_grad)
 
     @staticmethod
     def backward(ctx, g):
