@@ -180,3 +180,20 @@ def test_residual_block_gradients_and_training():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.3 * losses[0]
+
+
+@pytest.mark.parametrize("s, p, extra", [(1, 0, 0), (2, 1, 1), (3, 0, 2), (2, 2, 0)])
+def test_conv_transpose2d_layer_matches_numpy_scatter(s, p, extra):
+    """Each input pixel adds W[o, c]·y[n, o, h, w] to the output window at (s·h − p, s·w − p)."""
+    tg.set_default_dtype(np.float64)
+    layer = nn.ConvTranspose2d(3, 2, 3, stride=s, padding=p, output_padding=extra)
+    y = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    w, b = layer.weight.data, layer.bias.data
+    H, W = [(n - 1) * s - 2 * p + 3 + extra for n in (4, 5)]
+    full = np.zeros((2, 2, H + 2 * p + 3, W + 2 * p + 3))
+    for h in range(4):
+        for x_ in range(5):
+            full[:, :, h * s:h * s + 3, x_ * s:x_ * s + 3] += np.einsum("no,ocij->ncij",
+                                                                      y[:, :, h, x_], w)
+    expected = full[:, :, p:p + H, p:p + W] + b[:, None, None]
+    np.testing.assert_allclose(layer(tg.Tensor(y)).data, expected, atol=1e-12)
