@@ -438,3 +438,31 @@ def test_stride1_input_gradient_as_a_convolution_agrees_with_col2im(case):
     y = np.random.default_rng(3).standard_normal((x.shape[0], w.shape[0]) + geom.out)
     np.testing.assert_allclose(conv._conv_input_grad(y, w, geom),
                                conv._col2im_input_grad(y, w, geom), atol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: F.conv2d(x, tg.ones(2, 3, 3, 3, requires_grad=True), padding=1),
+    lambda x: F.conv_transpose2d(x, tg.ones(3, 2, 3, 3, requires_grad=True), stride=2),
+    lambda x: F.max_pool2d(x, 2), lambda x: F.max_pool2d(x, 3, 1, 1),
+    lambda x: F.avg_pool2d(x, 2), lambda x: F.adaptive_avg_pool2d(x, (3, 2)),
+    lambda x: F.pad(x, (1, 1, 1, 1), mode="reflect"), lambda x: F.interpolate(x, size=(5, 7)),
+], ids=["conv2d", "conv_transpose2d", "max_pool2d", "max_pool2d_overlap", "avg_pool2d",
+        "adaptive_avg_pool2d", "pad", "interpolate"])
+def test_an_empty_batch_gives_empty_outputs_and_gradients(fn):
+    x = tg.Tensor(np.zeros((0, 3, 4, 4), np.float32), requires_grad=True)
+    y = fn(x)
+    assert y.shape[0] == 0
+    y.backward(np.zeros(y.shape, np.float32))
+    assert x.grad.shape == x.shape
+
+
+def test_pooling_huge_values_stays_finite():
+    """Means of values near float32's maximum do not overflow (the kernel holds 1/f², not
+    ones), and their gradients are finite."""
+    x = tg.Tensor(np.full((1, 2, 4, 5), 3e38, np.float32), requires_grad=True)
+    for y in (F.avg_pool2d(x, 2, ceil_mode=True), F.avg_pool2d(x, 3, 1, 1, count_include_pad=False),
+              F.adaptive_avg_pool2d(x, 1), F.max_pool2d(x, 2)):
+        assert np.isfinite(y.data).all() and np.allclose(y.data, 3e38, rtol=1e-6)
+        x.grad = None
+        y.backward(np.ones(y.shape, np.float32))
+        assert np.isfinite(x.grad).all()

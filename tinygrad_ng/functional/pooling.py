@@ -6,7 +6,7 @@ p) of every channel by its maximum or its mean, so the output has
 ⌊(n + 2p − f)/s⌋ + 1 rows and columns (``ceil_mode=True`` rounds up instead, as PyTorch).
 
 - Average pooling is linear: it is a convolution of each channel with a constant
-  f × f kernel of ones, divided by the window's size, so it reuses :func:`conv2d`'s op
+  f × f kernel of 1/f² (rescaled for partial windows), so it reuses :func:`conv2d`'s op
   and its gradient (a transposed convolution) is differentiable again.
 - Max pooling picks one input per window; its gradient goes back to that input and
   nowhere else. Ties: the whole gradient goes to the FIRST maximum of the window in
@@ -80,7 +80,8 @@ def _flat_index(k: np.ndarray, shape: tuple, geom: Geometry) -> tuple[np.ndarray
     rows = np.arange(oh)[:, None] * sh + (k // kw) * dh - pt
     cols = np.arange(ow) * sw + (k % kw) * dw - pl
     # a window that is all −inf (or padding) may pick a padding cell: take its nearest pixel
-    inside = rows.min() >= 0 and cols.min() >= 0 and rows.max() < h and cols.max() < w
+    inside = k.size == 0 or (rows.min() >= 0 and cols.min() >= 0 and rows.max() < h
+                             and cols.max() < w)
     rows, cols = np.clip(rows, 0, h - 1), np.clip(cols, 0, w - 1)
     planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
     disjoint = sh >= dh * (kh - 1) + 1 and sw >= dw * (kw - 1) + 1
@@ -184,23 +185,27 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     ``stride`` defaults to the kernel size. Padding cells are zeros; they count in the
     window's size when ``count_include_pad`` (the default), not otherwise;
     ``divisor_override`` replaces the window's size. Computed as a convolution of every
-    channel with a kernel of ones (so its backward is a transposed convolution)."""
+    channel with a constant kernel (so its backward is a transposed convolution)."""
     x = _pool_input(input, "avg_pool2d")
     geom = pool_geometry(x.shape, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     n, c, h, w = x.shape
-    ones = Tensor(np.ones((1, 1) + geom.kernel, dtype=x.dtype))
-    sums = Conv2d.apply(x.reshape(n * c, 1, h, w), ones, None, geom=geom)
-    sums = sums.reshape(n, c, *geom.out)
+    cells = math.prod(geom.kernel)  # kernel 1/cells: means of huge values do not overflow
+    kernel = Tensor(np.full((1, 1) + geom.kernel, 1 / cells, dtype=x.dtype))
+    means = Conv2d.apply(x.reshape(n * c, 1, h, w), kernel, None, geom=geom)
+    means = means.reshape(n, c, *geom.out)
     if divisor_override is not None:
         if isinstance(divisor_override, bool) or not isinstance(divisor_override, int) \
                 or divisor_override == 0:
             raise ValueError(f"avg_pool2d: divisor_override must be a non-zero int, got "
                              f"{divisor_override!r}")
-        return sums / divisor_override
+        return means * (cells / divisor_override)
     pads = _ints(padding, 2, "padding", "avg_pool2d", 0)
     rows, cols = (_window_counts(size, o, k, s, p, count_include_pad) for size, o, k, s, p in
                   zip(geom.size, geom.out, geom.kernel, geom.stride, pads))
-    return sums / (rows[:, None] * cols).astype(x.dtype)
+    counts = rows[:, None] * cols
+    if (counts == cells).all():  # every window whole: the means are done
+        return means
+    return means * (cells / counts).astype(x.dtype)
 
 
 def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
@@ -219,8 +224,8 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:  # noqa: A002
         raise ValueError(f"adaptive_avg_pool2d: output_size must hold positive ints (or None), "
                          f"got {output_size!r}")
     (h, w), (oh, ow) = x.shape[2:], out
-    if out == (1, 1):
-        return x.mean(axis=(2, 3), keepdims=True)
+    if out == (1, 1):  # global average pooling (scaled first: no overflow near the max)
+        return (x * (1 / (h * w))).sum(axis=(2, 3), keepdims=True)
     if h % oh == 0 and w % ow == 0:
         return avg_pool2d(x, (h // oh, w // ow))
     rows, cols = _averaging_matrix(h, oh, x.dtype), _averaging_matrix(w, ow, x.dtype)
