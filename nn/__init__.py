@@ -15,10 +15,13 @@ from tinygrad_ng import functional
 
 from . import init
 from .activation import ELU, GELU, SELU, Hardswish, Hardtanh, Mish, ReLU6, SiLU, Softplus
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .interop import from_torch_state_dict, to_torch_state_dict
 from .layers import (
     BatchNorm1d,
+    BatchNorm2d,
     Dropout,
+    Dropout2d,
     Flatten,
     Identity,
     LayerNorm,
@@ -41,6 +44,7 @@ from .losses import (
     SmoothL1Loss,
 )
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample
 from .serialization import load, save
 from .transfer import freeze_all_but_last, layers_with_parameters, replace_head
 
@@ -49,9 +53,11 @@ from .transfer import freeze_all_but_last, layers_with_parameters, replace_head
 sys.modules[f"{__name__}.functional"] = functional
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "CrossEntropyLoss", "Dropout", "Flatten",
-    "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
-    "ModuleList", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh",
+    "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
+    "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout",
+    "Dropout2d", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
+    "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential",
+    "Sigmoid", "Softmax", "Tanh", "Upsample",
     "freeze_all_but_last", "from_torch_state_dict", "functional", "init",
     "layers_with_parameters", "load", "replace_head", "save", "to_torch_state_dict",
     "ELU", "GELU", "SELU", "Hardswish", "Hardtanh", "HuberLoss", "L1Loss", "LayerNorm", "Mish",

@@ -1,4 +1,5 @@
-"""Layers: ``Linear``, the activations, ``BatchNorm1d``, ``Dropout``, ``Flatten``, ``Identity``.
+"""Layers: ``Linear``, the activations, ``BatchNorm1d``/``2d``, ``Dropout``/``2d``, ``Flatten``,
+``Identity``.
 
 Each layer stores its parameters and calls one op of ``tinygrad_ng.functional``, so the
 math (and its backward) lives in one place. Inputs are batch-first: ``X`` of shape
@@ -20,8 +21,8 @@ from tinygrad_ng.tensor import Tensor
 from . import init as nn_init
 from .module import Module, Parameter
 
-__all__ = ["BatchNorm1d", "Dropout", "Flatten", "Identity", "LayerNorm", "LeakyReLU", "Linear",
-           "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "Dropout", "Dropout2d", "Flatten", "Identity",
+           "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh"]
 
 _INITS: dict[str, Callable[[Tensor], Tensor]] = {
     "he_normal": nn_init.he_normal_,
@@ -208,12 +209,13 @@ class BatchNorm1d(Module):
                  affine: bool = True, track_running_stats: bool = True,
                  dtype: Any = None) -> None:
         super().__init__()
-        n = self.num_features = _check_features(num_features, "BatchNorm1d", "num_features")
+        who = type(self).__name__
+        n = self.num_features = _check_features(num_features, who, "num_features")
         if not eps > 0:
-            raise ValueError(f"BatchNorm1d: eps must be > 0, got {eps}")
+            raise ValueError(f"{who}: eps must be > 0, got {eps}")
         if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
                 or not 0 <= momentum <= 1:
-            raise ValueError(f"BatchNorm1d: momentum must be a number in [0, 1], got {momentum!r}"
+            raise ValueError(f"{who}: momentum must be a number in [0, 1], got {momentum!r}"
                              " (the cumulative average of momentum=None is not supported)")
         self.eps, self.momentum = eps, momentum
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
@@ -234,11 +236,14 @@ class BatchNorm1d(Module):
         """β, the course's name for ``bias``."""
         return self.bias
 
+    #: The input layouts the layer accepts, by number of axes (axis 1: the features).
+    layouts: dict[int, str] = {2: "(m, {n})", 3: "(m, {n}, L)"}
+
     def forward(self, z: Any) -> Tensor:
         z = z if isinstance(z, Tensor) else Tensor(z)
-        if z.ndim not in (2, 3) or z.shape[1] != self.num_features:
-            raise ValueError(f"{self!r}: expected a batch of shape (m, {self.num_features}) or "
-                             f"(m, {self.num_features}, L), got {z.shape}")
+        if z.ndim not in self.layouts or z.shape[1] != self.num_features:
+            expected = " or ".join(v.format(n=self.num_features) for v in self.layouts.values())
+            raise ValueError(f"{self!r}: expected a batch of shape {expected}, got {z.shape}")
         return F.batch_norm(z, self.weight, self.bias, self.running_mean, self.running_var,
                             training=self.training or not self.track_running_stats,
                             momentum=self.momentum, eps=self.eps)
@@ -278,6 +283,14 @@ class LayerNorm(Module):
         return f"{self.normalized_shape}, eps={self.eps}{extra}"
 
 
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalisation of (N, C, H, W) feature maps: each channel is normalised with
+    the mean and variance over the batch and all its pixels (N·H·W values), then scaled by
+    γ (``weight``) and shifted by β (``bias``); running statistics as :class:`BatchNorm1d`."""
+
+    layouts = {4: "(N, {n}, H, W)"}
+
+
 class Dropout(Module):
     """Inverted dropout: in training mode each unit is zeroed with probability ``p`` and the
     survivors are divided by keep_prob = 1 − p; in evaluation mode it does nothing."""
@@ -293,3 +306,11 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """Channel dropout for (N, C, H, W) feature maps: in training mode each whole channel
+    of each example is zeroed with probability ``p`` and the rest divided by keep_prob."""
+
+    def forward(self, x: Any) -> Tensor:
+        return F.dropout2d(x, self.p, training=self.training)

@@ -240,6 +240,53 @@ def _activation(fn, avoid=None, low=-3.0, high=3.0, **kw):
     return lambda d: ((lambda t: fn(t, **kw)), [d.draw(arrays(low=low, high=high, avoid=avoid))])
 
 
+def _conv2d(data):
+    c_in, c_out, groups = data.draw(st.sampled_from([(2, 2, 1), (2, 4, 2), (1, 3, 1)]))
+    k = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)))
+    stride, padding = data.draw(st.integers(1, 2)), data.draw(st.integers(0, 1))
+    x = data.draw(arrays((2, c_in, 4, 4)))
+    w = data.draw(arrays((c_out, c_in // groups) + k))
+    return (lambda a, b: F.conv2d(a, b, stride=stride, padding=padding, groups=groups)), [x, w]
+
+
+def _conv_transpose2d(data):
+    stride, padding = data.draw(st.integers(1, 2)), data.draw(st.integers(0, 1))
+    y, w, b = data.draw(arrays((2, 2, 3, 3))), data.draw(arrays((2, 3, 2, 2))), \
+        data.draw(arrays((3,)))
+    return (lambda a, c, d: F.conv_transpose2d(a, c, d, stride=stride, padding=padding)), \
+        [y, w, b]
+
+
+def _conv2d_weight(data):
+    from tinygrad_ng.functional.conv import conv_geometry
+
+    stride = data.draw(st.integers(1, 2))
+    x = data.draw(arrays((2, 2, 4, 5)))
+    geom = conv_geometry(x.shape, (3, 2, 2, 2), stride=stride, padding=1)
+    y = data.draw(arrays((2, 3) + tuple(geom.out)))
+    return (lambda a, g: F.Conv2dWeight.apply(a, g, None, geom=geom)), [x, y]
+
+
+def _max_pool2d(data):
+    x = distinct((1, 2, 4, 5))
+    k, stride = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    ceil = data.draw(st.booleans())
+    return (lambda t: F.max_pool2d(t * t, k, stride, ceil_mode=ceil)), [data.draw(x) + 3.0]
+
+
+def _max_unpool(data):
+    plane = (1, 2, 4, 4)
+    index = data.draw(hnp.arrays(np.int64, (1, 2, 2, 2), elements=st.integers(0, 31)))
+    return (lambda g: F.MaxUnpool.apply(g.exp(), index=index, shape=plane, unique=False)), \
+        [data.draw(arrays((1, 2, 2, 2)))]
+
+
+def _pad(data):
+    mode = data.draw(st.sampled_from(["constant", "reflect", "replicate"]))
+    widths = tuple(data.draw(st.integers(0, 2)) for _ in range(4))
+    return (lambda t: F.pad(t * t, widths, mode=mode)), [data.draw(arrays((2, 3, 3)))]
+
+
 def _dropout(data):
     x = data.draw(arrays())
     mask = data.draw(hnp.arrays(np.bool_, x.shape))
@@ -324,6 +371,12 @@ CASES = {
     "Hardtanh": lambda d: ((lambda t: F.hardtanh(t)),
                            [d.draw(arrays().filter(lambda x: np.all(abs(abs(x) - 1) > 1e-3)))]),
     "LayerNorm": _layer_norm,
+    "Conv2d": _conv2d,
+    "ConvTranspose2d": _conv_transpose2d,
+    "Conv2dWeight": _conv2d_weight,
+    "MaxPool2d": _max_pool2d,
+    "MaxUnpool": _max_unpool,
+    "ConstantPad": _pad,
 }
 
 #: Ops deliberately differentiable once only (their second derivative raises): none today.

@@ -20,6 +20,7 @@ import numpy as np
 import tinygrad_ng.functional as F
 from tinygrad_ng import ops
 from tinygrad_ng.function import Function
+from tinygrad_ng.functional.conv import conv_geometry
 from tinygrad_ng.gradcheck import gradcheck_report
 from tinygrad_ng.tensor import Tensor, concatenate, stack, where
 
@@ -236,6 +237,30 @@ def _layer_norm(rng: Rng) -> list[Case]:
             Case(lambda x: F.layer_norm(x, (2, 3)), (_u(rng, (2, 2, 3)),))]
 
 
+def _conv_ops(rng: Rng) -> dict[str, list[Case]]:
+    """The convolution and pooling ops: strides, padding, dilation and groups."""
+    x, y = _u(rng, (2, 4, 5, 6)), _u(rng, (2, 6, 3, 3))
+    geom = conv_geometry(x.shape, (6, 2, 3, 2), stride=2, padding=1, groups=2)
+    plane = _distinct(rng, (2, 2, 5, 5))
+    index = rng.integers(0, plane.size, (2, 2, 2, 2))  # flat positions, repeats add up
+    return {
+        "conv2d": [Case(lambda a, w, b: F.conv2d(a, w, b, stride=2, padding=1, groups=2),
+                        (x, _u(rng, (6, 2, 3, 2)), _u(rng, (6,)))),
+                   Case(lambda a, w: F.conv2d(a, w, padding="same", dilation=2),
+                        (x, _u(rng, (3, 4, 2, 2))))],
+        "conv_transpose2d": [Case(lambda a, w, b: F.conv_transpose2d(
+            a, w, b, stride=2, padding=1, output_padding=1), (y, _u(rng, (6, 3, 3, 3)),
+                                                              _u(rng, (3,))))],
+        "conv2d_weight": [Case(lambda a, g: F.Conv2dWeight.apply(a, g, None, geom=geom),
+                               (x, _u(rng, (2, 6) + geom.out)))],
+        "max_pool2d": [Case(lambda a: F.max_pool2d(a, 3, 2, 1, ceil_mode=True), (plane,)),
+                       Case(lambda a: F.max_pool2d(a, 2), (plane,))],
+        "max_unpool2d": [Case(lambda g: F.MaxUnpool.apply(g, index=index, shape=plane.shape,
+                                                          unique=False), (_u(rng, (2, 2, 2, 2)),))],
+        "pad": [Case(lambda a: F.pad(a, (1, 2, 0, 1), value=0.5), (_u(rng, (2, 3, 4)),))],
+    }
+
+
 def _cases(rng: Rng) -> dict[str, list[Case]]:
     """Every op name → its checks, drawn from ``rng``."""
     table: dict[str, Callable[[Rng], list[Case]]] = {
@@ -290,6 +315,7 @@ def _cases(rng: Rng) -> dict[str, list[Case]]:
     }
     cases = {name: make(rng) for name, make in table.items()}
     cases.update(_shape_ops(rng))
+    cases.update(_conv_ops(rng))
     return cases
 
 

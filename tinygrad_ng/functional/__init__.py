@@ -49,8 +49,9 @@ from .activations import (
     softplus,
     tanh,
 )
+from .conv import Conv2d, Conv2dWeight, ConvTranspose2d, conv1d, conv2d, conv_transpose2d
 from .distance import cosine_similarity
-from .dropout import Dropout, dropout
+from .dropout import Dropout, dropout, dropout2d
 from .encoding import one_hot
 from .linear import Linear, linear
 from .losses import (
@@ -68,6 +69,16 @@ from .losses import (
     smooth_l1_loss,
 )
 from .normalization import BatchNorm, LayerNorm, batch_norm, layer_norm, normalize
+from .padding import ConstantPad, pad
+from .pooling import (
+    MaxPool2d,
+    MaxUnpool,
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    interpolate,
+    max_pool2d,
+    upsample,
+)
 
 __all__ = [
     "BatchNorm", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy",
@@ -78,4 +89,7 @@ __all__ = [
     "ELU", "GELU", "Hardtanh", "LayerNorm", "Softplus", "cosine_similarity", "elu", "gelu",
     "hardswish", "hardtanh", "huber_loss", "l1_loss", "layer_norm", "mish", "nll_loss",
     "normalize", "one_hot", "relu6", "selu", "silu", "smooth_l1_loss", "softplus",
+    "ConstantPad", "Conv2d", "Conv2dWeight", "ConvTranspose2d", "MaxPool2d", "MaxUnpool",
+    "adaptive_avg_pool2d", "avg_pool2d", "conv1d", "conv2d", "conv_transpose2d", "dropout2d",
+    "interpolate", "max_pool2d", "pad", "upsample",
 ]

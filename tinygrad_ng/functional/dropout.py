@@ -59,3 +59,24 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     else:
         mask = random.generator().random(x.shape) < keep_prob
     return Dropout.apply(x, mask=mask, scale=1 / keep_prob if keep_prob > 0 else 0.0)
+
+
+def dropout2d(input: Any, p: float = 0.5, training: bool = True) -> Tensor:  # noqa: A002
+    """Channel dropout for (N, C, H, W) feature maps: each whole channel of each example is
+    zeroed with probability p and the rest scaled by 1/keep_prob (neighbouring pixels are
+    correlated, so dropping single pixels would hardly regularise). Identity when
+    ``training`` is False or p = 0."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p!r}")
+    x = _float_tensor(input)
+    if x.ndim != 4:
+        hint = ("; for a single example add the batch axis: x.unsqueeze(0)" if x.ndim == 3
+                else "")
+        raise ValueError(f"dropout2d: expected a 4-D input (N, C, H, W), got shape "
+                         f"{x.shape}{hint}")
+    if not training or p == 0:
+        return x
+    keep_prob = 1 - p
+    keep = random.generator().random(x.shape[:2] + (1, 1)) < keep_prob
+    scale = keep * (1 / keep_prob) if keep_prob > 0 else np.zeros(keep.shape)
+    return x * Tensor(scale.astype(x.dtype))  # a product: differentiable to any order
