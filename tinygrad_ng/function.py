@@ -70,7 +70,7 @@ class Function:
         if self.parents is None:  # no graph is being recorded: keep nothing
             return
         self.saved = arrays
-        self.locked = autograd.lock(arrays)  # released when the node is freed or dropped
+        self.locked = autograd.lock(arrays, self)  # released when the node is freed or dropped
 
     @property
     def saved_tensors(self) -> tuple:
