@@ -10,6 +10,7 @@ inputs that need no gradient and sums the contributions of every path.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import threading
 from collections.abc import Iterator
@@ -167,6 +168,54 @@ def check_finite(array: np.ndarray, op: str, where: str, source: str | None) -> 
         raise AnomalyError(f"{op}: {where} produced {bad}; {origin}")
 
 
+# ---------------------------------------------------------------------- floating-point errors
+# Ops give IEEE results (inf, nan) silently, as PyTorch does, instead of NumPy's
+# RuntimeWarnings: `detect_anomaly()` is the tool that stops at the first inf or nan.
+# While NumPy's error modes are its default ("warn"), Function.apply runs every forward,
+# and backprop the whole backward pass, with them set to "ignore"; modes you set yourself
+# (``np.errstate(over="raise")``) are left alone. NumPy >= 2 keeps the modes in a context
+# variable: setting it directly costs ~0.1 µs per op, np.errstate ~1 µs.
+
+
+class _SetErr:
+    """The context variable's get/set/reset through ``np.geterr``/``np.seterr`` (NumPy 1.x)."""
+
+    default = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+
+    @staticmethod
+    def get() -> dict | None:
+        return _SetErr.default if np.geterr() == _SetErr.default else None
+
+    @staticmethod
+    def set(modes: dict) -> dict:
+        return np.seterr(**modes)
+
+    @staticmethod
+    def reset(token: dict) -> None:
+        np.seterr(**token)
+
+
+try:
+    from numpy._core.umath import _extobj_contextvar as errmodes
+
+    WARN = contextvars.Context().run(errmodes.get)  # NumPy's default modes
+    with np.errstate(all="ignore"):
+        QUIET = errmodes.get()
+except (ImportError, AttributeError):  # NumPy 1.x
+    errmodes = _SetErr  # type: ignore[assignment]
+    WARN, QUIET = _SetErr.default, {"all": "ignore"}
+
+
+def quiet() -> Any:
+    """Switch NumPy's default error modes to "ignore"; the token for :func:`restore`."""
+    return errmodes.set(QUIET) if errmodes.get() is WARN else None
+
+
+def restore(token: Any) -> None:
+    if token is not None:
+        errmodes.reset(token)
+
+
 # ----------------------------------------------------------------------------- array locks
 # An array saved for backward is made read-only until every graph that saved it has used it
 # (or is freed), so `w.data[...] = 0` between forward and backward fails loudly instead of
@@ -284,6 +333,15 @@ def backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
     non-leaves that retain it); otherwise nothing's ``.grad`` is touched and the gradients
     of ``targets`` are returned (``None`` for a target the roots do not depend on).
     """
+    token = quiet()  # inf and nan without NumPy's warnings, as in forward
+    try:
+        return _backprop(roots, grads, retain_graph, retain_grads, targets)
+    finally:
+        restore(token)
+
+
+def _backprop(roots: list[Tensor], grads: list[np.ndarray], retain_graph: bool,
+              retain_grads: bool, targets: list[Tensor] | None) -> list | None:
     pending: dict = {}   # non-leaf node -> gradient summed so far
     owned: set[int] = set()  # ids of pending sums allocated here (safe to add into in place)
     handed: set[int] = set()  # ids of arrays given to some .grad in this pass

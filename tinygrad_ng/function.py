@@ -125,6 +125,8 @@ class Function:
         record = True in needs and state.grad
         ctx.parents = args if record else None
         ctx.needs_input_grad = needs  # forward may save only what backward will use
+        # overflow gives inf, not a warning (autograd.quiet(), inlined on this hot path)
+        token = _set_modes(_QUIET) if _get_modes() is _WARN else None
         try:
             out = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
         except ValueError as e:  # name the op and the shapes (NumPy's message names neither)
@@ -133,6 +135,9 @@ class Function:
                 raise
             shapes = " and ".join(str(np.shape(a)) for a in arrays)
             raise ValueError(f"{name}: shapes {shapes}: {e}") from None
+        finally:
+            if token is not None:
+                _reset_modes(token)
         if type(out) is not np.ndarray:  # a NumPy scalar, or a Python number from a user op
             out = np.asarray(out) if isinstance(out, np.generic) else _as_input_dtype(out, arrays)
         result = _new(Tensor)  # what Tensor._make does, inlined on this hot path
@@ -161,6 +166,9 @@ _ONE = ((False,), (True,))
 _TWO = (((False, False), (False, True)), ((True, False), (True, True)))
 _needs: dict[tuple, tuple] = {}  # the same for ops with more inputs
 _new = object.__new__  # (faster than looking up object.__new__ on every call)
+_get_modes, _set_modes, _reset_modes = (autograd.errmodes.get, autograd.errmodes.set,
+                                        autograd.errmodes.reset)
+_QUIET, _WARN = autograd.QUIET, autograd.WARN
 
 
 def _as_input_dtype(out: Any, arrays: Any) -> np.ndarray:

@@ -54,6 +54,8 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             raise TypeError(f"Tensor: unsupported dtype {dt}; expected bool, int or float")
         if arr.dtype != dt:
             arr = arr.astype(dt)
+    if not arr.dtype.isnative:  # big-endian data on a little-endian machine, or the reverse
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     return arr
 
 
@@ -527,14 +529,19 @@ def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...] | None:
 
 
 def _index(index: Any) -> Any:
-    """Replace tensors inside an index by their arrays (integer or boolean)."""
-    if isinstance(index, Tensor):
-        return index.data
+    """Replace tensors and lists inside an index by arrays (integer or boolean)."""
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
+        return tuple(_index_item(i) for i in index)
+    return _index_item(index)
+
+
+def _index_item(i: Any) -> Any:
+    if isinstance(i, Tensor):
+        return i.data
+    if isinstance(i, list):
+        a = np.asarray(i)
+        return a.astype(np.intp) if a.size == 0 else a  # [] selects nothing (NumPy: float)
+    return i
 
 
 # ---------------------------------------------------------------------- constructors
@@ -601,20 +608,31 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     return ops.Where.apply(a, b, cond)
 
 
-def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("concatenate: need at least one tensor")
-    tensors = [tensors[0]._operand(t) if not isinstance(t, Tensor) else t for t in tensors]
+def _as_tensors(items: Sequence[Any], op: str) -> list[Tensor]:
+    """``items`` as tensors: Tensors as they are; arrays, lists and numbers as constants under
+    the dtype policy of the first Tensor among them (in any position)."""
+    items = list(items)
+    if not items:
+        raise ValueError(f"{op}: need at least one tensor")
+    ref = next((t for t in items if isinstance(t, Tensor)), None)
+    if ref is None:
+        return [Tensor(t) for t in items]
+    return [t if isinstance(t, Tensor) else ref._operand(t) for t in items]
+
+
+def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
+    """Join along an existing ``axis``; ``axis=None`` flattens every input first (as NumPy).
+    Tensors, arrays and (nested) lists may be mixed."""
+    tensors = _as_tensors(tensors, "concatenate")
+    if axis is None:
+        tensors, axis = [t.reshape(-1) for t in tensors], 0
     (axis,) = _axes(axis, tensors[0].ndim, "concatenate") or (0,)
     return ops.Concatenate.apply(*tensors, axis=axis)
 
 
-def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: need at least one tensor")
-    tensors = [tensors[0]._operand(t) if not isinstance(t, Tensor) else t for t in tensors]
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join along a new ``axis``. Tensors, arrays and (nested) lists may be mixed."""
+    tensors = _as_tensors(tensors, "stack")
     (axis,) = _axes(axis, tensors[0].ndim + 1, "stack")
     return ops.Stack.apply(*tensors, axis=axis)
 
