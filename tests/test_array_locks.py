@@ -205,3 +205,26 @@ def test_graphs_alive_at_interpreter_exit_are_freed_silently(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "built"
     assert run.stderr == ""
+
+
+class AddOneInPlace(tg.Function):
+    """A user op that (wrongly) writes into its input."""
+
+    @staticmethod
+    def forward(ctx, x):
+        x += 1
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def test_a_write_into_a_saved_array_inside_an_op_says_why():
+    w = tg.Tensor(np.ones(2), requires_grad=True)
+    y = (w * w).sum()  # saves w.data
+    with pytest.raises(ValueError, match=r"AddOneInPlace: .*read-only \(an array saved for "
+                                         r"backward .* call backward\(\) first"):
+        AddOneInPlace.apply(w)
+    y.backward()
+    assert AddOneInPlace.apply(w).data.tolist() == [2.0, 2.0]  # after backward it may

@@ -301,6 +301,14 @@ def lock(arrays: tuple, ctx: Any) -> Lock | None:
     return Lock(held) if held else None
 
 
+def why_read_only(error: Exception) -> str:
+    """The reason to add to NumPy's bare "… is read-only" error (empty for other errors)."""
+    if "read-only" not in str(error):
+        return ""
+    return (" (an array saved for backward is read-only until the graph that saved it has "
+            "been backpropagated or dropped: call backward() first, or write into a copy)")
+
+
 def _unlockable_copy(a: Any) -> Any:
     """``a``, or a copy of it when ``lock`` had to leave it writeable."""
     return a.copy() if type(a) is ndarray and a.flags.writeable else a

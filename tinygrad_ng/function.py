@@ -134,7 +134,8 @@ class Function:
             if str(e).startswith(f"{name}:"):
                 raise
             shapes = " and ".join(str(np.shape(a)) for a in arrays)
-            raise ValueError(f"{name}: shapes {shapes}: {e}") from None
+            raise ValueError(f"{name}: shapes {shapes}: {e}{autograd.why_read_only(e)}"
+                             ) from None
         finally:
             if token is not None:
                 _reset_modes(token)

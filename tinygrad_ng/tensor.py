@@ -82,6 +82,21 @@ class Tensor:
 
     ``Tensor(data, requires_grad=False, dtype=None, name=None)``: ``data`` is a number, a
     nested list, a NumPy array (shared, not copied; its dtype is kept) or a Tensor.
+
+    The dtype rule: Python floats (and lists of them) take the default float dtype
+    (``tg.get_default_dtype()``, float32), Python ints int64 and bools bool; a NumPy array
+    keeps its dtype, except that an array in the non-native byte order (big-endian data on a
+    little-endian machine) is copied into native order of the same type (``>f8`` → float64):
+    the ops compute in native order, and results and gradients come out native. ``dtype=``
+    converts.
+
+    Arrays saved for backward are read-only until the graph that saved them has been
+    backpropagated or dropped, so that a write cannot silently change a gradient; afterwards
+    they are exactly as writeable as before. Writing into one in between (``t.data[0] = 1``)
+    raises NumPy's "assignment destination is read-only": call ``backward()`` first, or write
+    into a copy. Saving a view locks the array that owns its memory too; an array whose memory
+    NumPy does not own (``np.from_dlpack``, a memmap, another library's ``.numpy()``) is
+    copied when saved, never locked.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_retains_grad",
