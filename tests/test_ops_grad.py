@@ -243,7 +243,7 @@ def test_concatenate_and_stack_mix_tensors_arrays_and_lists_in_any_order(x, wher
                                                           else p) for p in parts])
         np.testing.assert_array_equal(join(parts).data, expected)
 
-        def fn(t):
+        def fn(t, join=join):
             inputs = [const, const]
             inputs.insert(where, t)
             return join(inputs)
