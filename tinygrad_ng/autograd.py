@@ -251,11 +251,11 @@ class Lock(list):
     def __del__(self, _locks: dict = _locks, _views: dict = _views, _id=id) -> None:
         for owner in self:
             key = _id(owner)
-            n = _locks[key] - 1
+            n = _locks.get(key, 1) - 1  # (get, pop: nothing here may raise)
             if n:
                 _locks[key] = n
                 continue
-            del _locks[key]
+            _locks.pop(key, None)
             owner.setflags(True)  # (positional: much cheaper than write=True)
             if _views and key in _views:  # then its views (not before: NumPy refuses)
                 for view in _views.pop(key):
