@@ -165,15 +165,23 @@ def test_an_error_mode_the_user_sets_is_respected():
 
 
 def test_the_numpy_1_error_modes_fallback_agrees():
-    from tinygrad_ng.autograd import _SetErr
+    from tinygrad_ng.autograd import DEFAULT, _SetErr, is_default
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert _SetErr.get() is _SetErr.default
+        assert is_default(_SetErr.get())
         token = _SetErr.set({"all": "ignore"})
         assert np.exp(np.array(1000.0)) == np.inf
-        assert _SetErr.get() is None  # (modes other than the default are left alone)
+        assert not is_default(_SetErr.get())  # (modes other than the default: left alone)
         _SetErr.reset(token)
-        assert _SetErr.get() is _SetErr.default
+        assert np.geterr() == DEFAULT and is_default(_SetErr.get())
         with pytest.raises(RuntimeWarning):
             np.exp(np.array(1000.0))
+
+
+def test_default_modes_set_again_by_np_seterr_still_count_as_default():
+    old = np.seterr(all="raise")
+    np.seterr(**old)  # NumPy's defaults again, in a new object
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tg.Tensor([1000.0]).exp().item() == np.inf

@@ -171,20 +171,18 @@ def check_finite(array: np.ndarray, op: str, where: str, source: str | None) -> 
 # ---------------------------------------------------------------------- floating-point errors
 # Ops give IEEE results (inf, nan) silently, as PyTorch does, instead of NumPy's
 # RuntimeWarnings: `detect_anomaly()` is the tool that stops at the first inf or nan.
-# While NumPy's error modes are its default ("warn"), Function.apply runs every forward,
+# While NumPy's error modes are its defaults ("warn"), Function.apply runs every forward,
 # and backprop the whole backward pass, with them set to "ignore"; modes you set yourself
 # (``np.errstate(over="raise")``) are left alone. NumPy >= 2 keeps the modes in a context
 # variable: setting it directly costs ~0.1 µs per op, np.errstate ~1 µs.
 
 
 class _SetErr:
-    """The context variable's get/set/reset through ``np.geterr``/``np.seterr`` (NumPy 1.x)."""
-
-    default = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+    """NumPy 1.x: the context variable's get/set/reset through np.geterr and np.seterr."""
 
     @staticmethod
-    def get() -> dict | None:
-        return _SetErr.default if np.geterr() == _SetErr.default else None
+    def get() -> tuple:
+        return tuple(sorted(np.geterr().items()))
 
     @staticmethod
     def set(modes: dict) -> dict:
@@ -198,17 +196,31 @@ class _SetErr:
 try:
     from numpy._core.umath import _extobj_contextvar as errmodes
 
-    WARN = contextvars.Context().run(errmodes.get)  # NumPy's default modes
+    WARN = contextvars.Context().run(errmodes.get)  # NumPy's default modes (one object)
     with np.errstate(all="ignore"):
         QUIET = errmodes.get()
 except (ImportError, AttributeError):  # NumPy 1.x
-    errmodes = _SetErr  # type: ignore[assignment]
-    WARN, QUIET = _SetErr.default, {"all": "ignore"}
+    errmodes, WARN, QUIET = _SetErr, None, {"all": "ignore"}  # type: ignore[assignment]
+
+DEFAULT = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
+_verdicts: dict = {}  # error-mode object -> whether it holds NumPy's default modes
+
+
+def is_default(modes: Any) -> bool:
+    """Whether ``modes``, the current error-mode object, holds NumPy's default modes. (After
+    ``np.seterr(**old)`` a new object holds them; the verdict is kept per object.)"""
+    verdict = _verdicts.get(modes)
+    if verdict is None:
+        if len(_verdicts) >= 16:
+            _verdicts.clear()
+        verdict = _verdicts[modes] = np.geterr() == DEFAULT
+    return verdict
 
 
 def quiet() -> Any:
     """Switch NumPy's default error modes to "ignore"; the token for :func:`restore`."""
-    return errmodes.set(QUIET) if errmodes.get() is WARN else None
+    modes = errmodes.get()
+    return errmodes.set(QUIET) if modes is WARN or is_default(modes) else None
 
 
 def restore(token: Any) -> None:

@@ -125,8 +125,8 @@ class Function:
         record = True in needs and state.grad
         ctx.parents = args if record else None
         ctx.needs_input_grad = needs  # forward may save only what backward will use
-        # overflow gives inf, not a warning (autograd.quiet(), inlined on this hot path)
-        token = _set_modes(_QUIET) if _get_modes() is _WARN else None
+        modes = _get_modes()  # overflow gives inf, not a warning: autograd.quiet(), inlined
+        token = _set_modes(_QUIET) if modes is _WARN or _is_default(modes) else None
         try:
             out = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
         except ValueError as e:  # name the op and the shapes (NumPy's message names neither)
@@ -169,7 +169,7 @@ _needs: dict[tuple, tuple] = {}  # the same for ops with more inputs
 _new = object.__new__  # (faster than looking up object.__new__ on every call)
 _get_modes, _set_modes, _reset_modes = (autograd.errmodes.get, autograd.errmodes.set,
                                         autograd.errmodes.reset)
-_QUIET, _WARN = autograd.QUIET, autograd.WARN
+_QUIET, _WARN, _is_default = autograd.QUIET, autograd.WARN, autograd.is_default
 
 
 def _as_input_dtype(out: Any, arrays: Any) -> np.ndarray:
