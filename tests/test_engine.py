@@ -1,5 +1,7 @@
 """The reverse-mode engine: ordering, accumulation, graph lifetime, modes and custom ops."""
 
+import subprocess
+import sys
 import threading
 import time
 
@@ -231,6 +233,30 @@ def test_detect_anomaly_names_the_op_and_source_line():
         z = y.sqrt().sum()
         with pytest.raises(tg.AnomalyError, match="sqrt.*backward"):
             z.backward()
+
+
+ANOMALY_SCRIPT = """
+import numpy as np
+import tinygrad_ng as tg
+
+x = tg.Tensor(np.array([1.0, 0.0]), requires_grad=True)
+with tg.detect_anomaly():
+    try:
+        y = x.log()  # the user's line
+    except tg.AnomalyError as e:
+        print(e)
+"""
+
+
+def test_detect_anomaly_finds_a_user_script_in_a_folder_called_tinygrad_ng(tmp_path):
+    folder = tmp_path / "tinygrad_ng"  # e.g. a clone made by `git clone … tinygrad_ng`
+    folder.mkdir()
+    script = folder / "train.py"
+    script.write_text(ANOMALY_SCRIPT)
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert f"{script}:8: y = x.log()  # the user's line" in run.stdout, run.stdout
 
 
 class Cube(tg.Function):

@@ -151,6 +151,76 @@ def test_linear_gradcheck(batch, n_in, n_out, bias, seed):
     check(lambda a, W, b_: F.linear(a, W, b_), x, w, b)
 
 
+@given(batch=st.lists(st.integers(1, 3), min_size=1, max_size=2), n_out=st.integers(1, 3),
+       seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_linear_takes_any_bias_that_broadcasts_to_the_output(batch, n_out, seed, data):
+    """The documented formula x @ wᵀ + b: a (m, out) or (1, out) bias, as well as (out,)."""
+    out = (*batch, n_out)
+    b_shape = data.draw(hnp.broadcastable_shapes(out, max_dims=len(out)).filter(
+        lambda s: np.broadcast_shapes(s, out) == out))
+    x, w, b = normal(seed, (*batch, 2)), normal(seed + 1, (n_out, 2)), normal(seed + 2, b_shape)
+    np.testing.assert_allclose(F.linear(x, w, b).data, x @ w.T + b)
+    check(lambda a, W, b_: F.linear(a, W, b_), x, w, b)
+
+
+def test_linear_refuses_a_bias_that_would_change_the_output_shape():
+    x, w = np.ones((4, 2)), np.ones((3, 2))
+    for b in (np.ones((2, 4, 3)), np.ones(4), np.ones((4, 1, 3))):
+        with pytest.raises(ValueError, match=r"linear: bias of shape .* does not broadcast to "
+                                             r"the output shape \(4, 3\)"):
+            F.linear(x, w, b)
+
+
+# ----------------------------------------------------------------------- empty inputs
+EMPTY_SOFTMAXES = {"softmax": F.softmax, "log_softmax": F.log_softmax,
+                   "logsumexp": lambda t, axis: t.logsumexp(axis)}
+
+
+@pytest.mark.parametrize("op", sorted(EMPTY_SOFTMAXES))
+@pytest.mark.parametrize("shape, axis", [((0,), -1), ((0, 3), -1), ((0, 3), 0), ((3, 0), 1),
+                                         ((2, 0, 3), 1)])
+def test_softmaxes_of_empty_inputs_are_numpys_values(op, shape, axis):
+    z = leaf(np.zeros(shape))
+    y = EMPTY_SOFTMAXES[op](z, axis)
+    with np.errstate(divide="ignore"):  # (NumPy's own: log 0 for an empty sum)
+        e = np.exp(z.data)
+        expected = {"softmax": e / e.sum(axis, keepdims=True),
+                    "log_softmax": z.data - np.log(e.sum(axis, keepdims=True)),
+                    "logsumexp": np.log(e.sum(axis))}[op]
+    np.testing.assert_array_equal(y.data, expected)  # (logsumexp of nothing: −inf)
+    y.backward(np.ones(y.shape))
+    np.testing.assert_array_equal(z.grad, np.zeros(shape))
+
+
+@pytest.mark.parametrize("reduce", ["max", "min", "mean", "sum"])
+def test_reductions_with_an_empty_other_axis(reduce):
+    z = leaf(np.zeros((0, 3)))
+    y = getattr(z, reduce)(axis=1)
+    assert y.shape == (0,)
+    y.backward(np.ones(0))
+    assert z.grad.shape == (0, 3)
+
+
+def test_reductions_over_an_empty_axis_give_numpys_value_or_a_clear_error():
+    z = leaf(np.zeros((3, 0)))
+    with pytest.raises(ValueError, match=r"max: shapes \(3, 0\).*zero-size"):
+        z.max(axis=1)
+    np.testing.assert_array_equal(z.sum(axis=1).data, np.zeros(3))
+    np.testing.assert_array_equal(z.mean(axis=1).data, np.full(3, np.nan))  # 0/0, as NumPy
+
+
+@pytest.mark.parametrize("target", ["classes", "probabilities"])
+def test_cross_entropy_over_an_empty_batch(target):
+    z = leaf(np.zeros((0, 3)))
+    y = np.zeros(0, np.int64) if target == "classes" else np.zeros((0, 3))
+    assert F.cross_entropy(z, y, reduction="none").shape == (0,)
+    assert F.cross_entropy(z, y, reduction="sum").item() == 0.0
+    loss = F.cross_entropy(z, y)  # the mean of no losses: 0/0 = NaN, as NumPy and PyTorch
+    assert np.isnan(loss.item())
+    loss.backward()
+    assert z.grad.shape == (0, 3)
+
+
 # =========================================================================== one node each
 
 

@@ -222,6 +222,46 @@ def test_concatenate_and_stack(data):
     check(lambda x, y: tg.stack([x, y], axis=stack_axis), a, c)
 
 
+@given(st.lists(arrays(shapes(max_dims=3)), min_size=1, max_size=3))
+def test_concatenate_with_axis_none_flattens_like_numpy(parts):
+    ts = [tg.Tensor(p, requires_grad=True) for p in parts]
+    np.testing.assert_array_equal(tg.concatenate(ts, axis=None).data,
+                                  np.concatenate(parts, axis=None))
+    check(lambda *xs: tg.concatenate(list(xs), axis=None), *parts)
+
+
+@given(arrays(shapes(min_dims=1, max_dims=2)), st.integers(0, 2),
+       st.sampled_from(["array", "list"]))
+def test_concatenate_and_stack_mix_tensors_arrays_and_lists_in_any_order(x, where, kind):
+    """The tensor's place among constants (arrays or nested lists) does not matter."""
+    tg.set_default_dtype(np.float64)  # (lists of Python floats: the default float dtype)
+    const = x + 1.0 if kind == "array" else (x + 1.0).tolist()
+    for join in (tg.concatenate, tg.stack):
+        parts = [const, const]
+        parts.insert(where, tg.Tensor(x))
+        expected = getattr(np, join.__name__)([np.asarray(p.data if isinstance(p, tg.Tensor)
+                                                          else p) for p in parts])
+        np.testing.assert_array_equal(join(parts).data, expected)
+
+        def fn(t, join=join):
+            inputs = [const, const]
+            inputs.insert(where, t)
+            return join(inputs)
+
+        check(fn, x)
+
+
+@given(arrays(shapes(min_dims=1, max_dims=3)))
+def test_an_empty_index_list_selects_nothing(x):
+    t = tg.Tensor(x, requires_grad=True)
+    y = t[[]]
+    assert y.shape == x[[]].shape == (0,) + x.shape[1:]
+    y.sum().backward()
+    np.testing.assert_array_equal(t.grad, np.zeros_like(x))
+    if x.ndim > 1:
+        assert t[[], 0].shape == x[[], 0].shape
+
+
 # ------------------------------------------------------------------ compositions
 @given(pair(low=-2, high=2))
 def test_shared_subexpressions(ab):

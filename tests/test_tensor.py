@@ -192,3 +192,22 @@ def test_user_op_returning_a_python_number_keeps_the_input_dtype():
             return g
 
     assert Total.apply(tg.ones(3)).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [">f8", ">f4", "<f8", ">i4", ">i8"])
+def test_an_array_of_the_other_byte_order_becomes_native(dtype):
+    """The dtype rule: a NumPy array is shared and its dtype kept, except that data in the
+    non-native byte order is copied into native order (the ops compute in native order)."""
+    user = np.array([[1.0, -2.0], [3.0, 0.5]]).astype(dtype)
+    kept = user.copy()
+    t = Tensor(user)
+    assert t.dtype == user.dtype.newbyteorder("=") and t.dtype.isnative
+    assert (t.data is user) == user.dtype.isnative  # native arrays are still shared
+    np.testing.assert_array_equal(t.data, user)
+    if t.dtype.kind == "f":
+        t.requires_grad_()
+        (t * t + t.exp()).sum().backward()
+        assert t.grad.dtype == t.dtype
+        np.testing.assert_allclose(t.grad, 2 * kept + np.exp(kept), rtol=1e-6)
+    assert user.dtype == np.dtype(dtype) and user.flags.writeable
+    np.testing.assert_array_equal(user, kept)

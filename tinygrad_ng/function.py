@@ -78,7 +78,7 @@ class Function:
         if self.parents is None:  # no graph is being recorded: keep nothing
             return
         self.saved = arrays
-        self.locked = autograd.lock(arrays)  # released when the node is freed or dropped
+        self.locked = autograd.lock(arrays, self)  # released when the node is freed or dropped
 
     @property
     def saved_tensors(self) -> tuple:
@@ -140,6 +140,8 @@ class Function:
         record = True in needs and state.grad
         ctx.parents = args if record else None
         ctx.needs_input_grad = needs  # forward may save only what backward will use
+        modes = _get_modes()  # overflow gives inf, not a warning: autograd.quiet(), inlined
+        token = _set_modes(_QUIET) if modes is _WARN or _is_default(modes) else None
         try:
             out = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
         except ValueError as e:  # name the op and the shapes (NumPy's message names neither)
@@ -147,7 +149,11 @@ class Function:
             if str(e).startswith(f"{name}:"):
                 raise
             shapes = " and ".join(str(np.shape(a)) for a in arrays)
-            raise ValueError(f"{name}: shapes {shapes}: {e}") from None
+            raise ValueError(f"{name}: shapes {shapes}: {e}{autograd.why_read_only(e)}"
+                             ) from None
+        finally:
+            if token is not None:
+                _reset_modes(token)
         if type(out) is not np.ndarray:  # a NumPy scalar, or a Python number from a user op
             out = np.asarray(out) if isinstance(out, np.generic) else _as_input_dtype(out, arrays)
         result = _new(Tensor)  # what Tensor._make does, inlined on this hot path
@@ -211,6 +217,9 @@ _ONE = ((False,), (True,))
 _TWO = (((False, False), (False, True)), ((True, False), (True, True)))
 _needs: dict[tuple, tuple] = {}  # the same for ops with more inputs
 _new = object.__new__  # (faster than looking up object.__new__ on every call)
+_get_modes, _set_modes, _reset_modes = (autograd.errmodes.get, autograd.errmodes.set,
+                                        autograd.errmodes.reset)
+_QUIET, _WARN, _is_default = autograd.QUIET, autograd.WARN, autograd.is_default
 
 
 def _as_graph_tensor(a: Any, ctx: Function, node: Tensor) -> Any:

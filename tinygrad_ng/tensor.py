@@ -55,6 +55,8 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             raise TypeError(f"Tensor: unsupported dtype {dt}; expected bool, int or float")
         if arr.dtype != dt:
             arr = arr.astype(dt)
+    if not arr.dtype.isnative:  # big-endian data on a little-endian machine, or the reverse
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     return arr
 
 
@@ -83,6 +85,21 @@ class Tensor(PyTorchMethods):
     nested list, a NumPy array (shared, not copied; its dtype is kept) or a Tensor.
     The methods PyTorch users type (``view``, ``permute``, ``add_``, ``gather`` …) come
     from :class:`~tinygrad_ng.tensor_pytorch.PyTorchMethods`.
+
+    The dtype rule: Python floats (and lists of them) take the default float dtype
+    (``tg.get_default_dtype()``, float32), Python ints int64 and bools bool; a NumPy array
+    keeps its dtype, except that an array in the non-native byte order (big-endian data on a
+    little-endian machine) is copied into native order of the same type (``>f8`` → float64):
+    the ops compute in native order, and results and gradients come out native. ``dtype=``
+    converts.
+
+    Arrays saved for backward are read-only until the graph that saved them has been
+    backpropagated or dropped, so that a write cannot silently change a gradient; afterwards
+    they are exactly as writeable as before. Writing into one in between (``t.data[0] = 1``)
+    raises NumPy's "assignment destination is read-only": call ``backward()`` first, or write
+    into a copy. Saving a view locks the array that owns its memory too; an array whose memory
+    NumPy does not own (``np.from_dlpack``, a memmap, another library's ``.numpy()``) is
+    copied when saved, never locked.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_retains_grad",
@@ -545,7 +562,8 @@ def _constant(x: Any, dtype: np.dtype) -> Tensor:
     key = (x, dtype.char)  # (hashing a dtype object is slow; its one-letter code is not)
     t = _constants.get(key)
     if t is None:
-        const = np.array(x, dtype=dtype)
+        with np.errstate(over="ignore"):  # 1e300 as float32 is inf, silently (IEEE)
+            const = np.array(x, dtype=dtype)
         const.setflags(write=False)
         t = Tensor._make(const, False)
         if x != 0 and x == x:  # not ±0, not NaN
@@ -604,14 +622,19 @@ def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...] | None:
 
 
 def _index(index: Any) -> Any:
-    """Replace tensors inside an index by their arrays (integer or boolean)."""
-    if isinstance(index, Tensor):
-        return index.data
+    """Replace tensors and lists inside an index by arrays (integer or boolean)."""
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
+        return tuple(_index_item(i) for i in index)
+    return _index_item(index)
+
+
+def _index_item(i: Any) -> Any:
+    if isinstance(i, Tensor):
+        return i.data
+    if isinstance(i, list):
+        a = np.asarray(i)
+        return a.astype(np.intp) if a.size == 0 else a  # [] selects nothing (NumPy: float)
+    return i
 
 
 # ---------------------------------------------------------------------- constructors
@@ -680,22 +703,35 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     return ops.Where.apply(a, b, cond)
 
 
-def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+def _as_tensors(items: Sequence[Any], op: str) -> list[Tensor]:
+    """``items`` as tensors: Tensors as they are; arrays, lists and numbers as constants under
+    the dtype policy of the first Tensor among them (in any position)."""
+    items = list(items)
+    if not items:
+        raise ValueError(f"{op}: need at least one tensor")
+    ref = next((t for t in items if isinstance(t, Tensor)), None)
+    if ref is None:
+        return [Tensor(t) for t in items]
+    return [t if isinstance(t, Tensor) else ref._operand(t) for t in items]
+
+
+def concatenate(tensors: Sequence[Any], axis: int | None = 0, *,
+                dim: int | None = None) -> Tensor:
+    """Join along an existing ``axis`` (PyTorch's ``dim``); ``axis=None`` flattens every
+    input first (as NumPy). Tensors, arrays and (nested) lists may be mixed."""
     axis = axis if dim is None else dim  # PyTorch's name
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("concatenate: need at least one tensor")
-    tensors = [tensors[0]._operand(t) if not isinstance(t, Tensor) else t for t in tensors]
+    tensors = _as_tensors(tensors, "concatenate")
+    if axis is None:
+        tensors, axis = [t.reshape(-1) for t in tensors], 0
     (axis,) = _axes(axis, tensors[0].ndim, "concatenate") or (0,)
     return ops.Concatenate.apply(*tensors, axis=axis)
 
 
-def stack(tensors: Sequence[Tensor], axis: int = 0, *, dim: int | None = None) -> Tensor:
+def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join along a new ``axis`` (PyTorch's ``dim``). Tensors, arrays and (nested) lists may
+    be mixed."""
     axis = axis if dim is None else dim  # PyTorch's name
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: need at least one tensor")
-    tensors = [tensors[0]._operand(t) if not isinstance(t, Tensor) else t for t in tensors]
+    tensors = _as_tensors(tensors, "stack")
     (axis,) = _axes(axis, tensors[0].ndim + 1, "stack")
     return ops.Stack.apply(*tensors, axis=axis)
 

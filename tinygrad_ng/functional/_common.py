@@ -43,11 +43,14 @@ def _check_reduction(reduction: str, op: str) -> None:
 
 
 def _reduce(losses: np.ndarray, reduction: str) -> np.ndarray:
-    """The cost from the per-example losses L⁽ⁱ⁾: J = 1/m Σ L⁽ⁱ⁾, Σ L⁽ⁱ⁾, or all of them."""
+    """The cost from the per-example losses L⁽ⁱ⁾: J = 1/m Σ L⁽ⁱ⁾, Σ L⁽ⁱ⁾, or all of them.
+    The mean of no losses (an empty batch) is 0/0 = NaN, as NumPy's and PyTorch's."""
     if reduction == "none":
         return losses
     total = losses.sum()
-    return total / max(losses.size, 1) if reduction == "mean" else total
+    if reduction == "sum":
+        return total
+    return total / losses.size if losses.size else total.dtype.type(np.nan)
 
 
 def _reduce_backward(g: np.ndarray, shape: tuple, reduction: str) -> np.ndarray:
@@ -67,7 +70,7 @@ def _same_shape(a: Tensor, b: Tensor, op: str, names: str = "input and target") 
 
 def _log_softmax(z: np.ndarray, axis: int) -> np.ndarray:
     """log softmax(z) = (z − max z) − log Σ e^(z − max z): the exponents are ≤ 0, never inf."""
-    shifted = z - z.max(axis=axis, keepdims=True)
+    shifted = z - z.max(axis=axis, keepdims=True, initial=-np.inf)  # (-inf: an empty axis)
     shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     return shifted
 

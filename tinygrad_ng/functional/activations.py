@@ -95,7 +95,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx, z, axis=-1):
-        e = np.exp(z - z.max(axis=axis, keepdims=True))
+        e = np.exp(z - z.max(axis=axis, keepdims=True, initial=-np.inf))  # (-inf: empty)
         s = e / e.sum(axis=axis, keepdims=True)
         ctx.axis = axis
         ctx.save_for_backward(s)

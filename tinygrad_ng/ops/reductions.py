@@ -41,9 +41,12 @@ class Mean(Function):
     @staticmethod
     def forward(ctx, x, axis=None, keepdims=False):
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        out = x.mean(axis=axis, keepdims=keepdims)
-        ctx.n = x.size // max(np.size(out), 1) if x.size else 0
-        return out
+        if x.size:
+            out = x.mean(axis=axis, keepdims=keepdims)
+            ctx.n = x.size // max(out.size, 1)
+            return out
+        ctx.n = 0  # the mean of nothing is NaN (as NumPy's, without its warning)
+        return np.full(np.sum(x, axis=axis, keepdims=keepdims).shape, np.nan, x.dtype)
 
     @staticmethod
     def backward(ctx, g):
