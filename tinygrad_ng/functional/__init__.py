@@ -32,7 +32,9 @@ from .activations import (
     softmax,
     tanh,
 )
+from .attention import scaled_dot_product_attention
 from .dropout import Dropout, dropout
+from .embedding import Embedding, embedding
 from .linear import Linear, linear
 from .losses import (
     BinaryCrossEntropy,
@@ -45,11 +47,24 @@ from .losses import (
     mse_loss,
 )
 from .normalization import BatchNorm, batch_norm
+from .recurrent import (
+    GRULayer,
+    LSTMLayer,
+    RNNLayer,
+    gru_cell,
+    gru_layer,
+    lstm_cell,
+    lstm_layer,
+    rnn_cell,
+    rnn_layer,
+)
 
 __all__ = [
     "BatchNorm", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy",
-    "Dropout", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "ReLU", "Sigmoid", "Softmax",
-    "Tanh", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cross_entropy", "dropout", "leaky_relu", "linear", "log_softmax", "mse_loss", "relu",
+    "Dropout", "Embedding", "GRULayer", "LSTMLayer", "LeakyReLU", "Linear", "LogSoftmax",
+    "MSELoss", "RNNLayer", "ReLU", "Sigmoid", "Softmax", "Tanh", "batch_norm",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
+    "embedding", "gru_cell", "gru_layer", "leaky_relu", "linear", "log_softmax", "lstm_cell",
+    "lstm_layer", "mse_loss", "relu", "rnn_cell", "rnn_layer", "scaled_dot_product_attention",
     "sigmoid", "softmax", "tanh",
 ]
