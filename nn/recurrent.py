@@ -55,7 +55,7 @@ def _uniform_init(module: Module) -> None:
 
 
 def _shape_text(shape: tuple) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + ")"
+    return str(tuple(int(n) for n in shape))
 
 
 def _state(hx: Any, expected: tuple, dtype: np.dtype, who: str, name: str,
