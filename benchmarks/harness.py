@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 import workloads as wl
+import workloads_charlm as w9
 
 HERE = Path(__file__).resolve().parent
 
@@ -61,7 +62,7 @@ ENGINES: dict[str, tuple[str, str]] = {
     "mygrad": ("workloads_mygrad", "mygrad"),
 }
 FLOOR = "numpy"
-WORKLOADS = ("W1", "W2", "W3", "W3-1M", "W4", "W5", "W6")
+WORKLOADS = ("W1", "W2", "W3", "W3-1M", "W4", "W5", "W6", "W9")
 #: Workloads too long to repeat or to run on every peer: run once (``--long-repeats``), on
 #: the floor and these engines by default (``--long-engines`` overrides).
 LONG: dict[str, tuple[str, ...]] = {"W3-1M": ("tinygrad_ng",), "W6": ("tinygrad_ng", "torch")}
@@ -82,6 +83,7 @@ METRICS: dict[str, list[tuple[str, str, bool]]] = {
     "W5": [("peak_mib", "MiB peak", True)],
     "W6": [("train_s", "s, train + eval", True), ("accuracy", "train accuracy", False),
            ("final_cost", "cost, last epoch", False)],
+    "W9": w9.METRICS,
 }
 
 #: Targets of issue 8 for tinygrad_ng: (workload, metric, against, threshold, text);
@@ -94,6 +96,7 @@ TARGETS = [
     ("W4", "train_s", "numpy", 1.2, "W4 ≤ 1.2× NumPy"),
     ("W5", "peak_mib", "numpy", 1.25, "W5 peak memory ≤ 1.25× NumPy"),
     ("W6", "train_s", "torch", 0.5, "W6 ≤ 0.5× PyTorch"),
+    *w9.TARGETS,
 ]
 
 
@@ -210,7 +213,7 @@ def measure_moons(eng, cfg: dict, seed: int) -> dict:
 
 MEASURE = {"W1": measure_mlp_step, "W2": measure_chain, "W3": measure_chain,
            "W3-1M": measure_chain, "W4": measure_digits, "W5": measure_peak_memory,
-           "W6": measure_moons}
+           "W6": measure_moons, "W9": w9.measure}
 
 
 def worker(engine: str, threads: int) -> None:

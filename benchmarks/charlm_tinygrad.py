@@ -1,0 +1,43 @@
+"""W9 in tinygrad_ng, written as a user would: nn.Embedding, nn.LSTM, nn.Linear,
+F.cross_entropy, nn.utils.clip_grad_norm_ and optim.Adam."""
+
+from __future__ import annotations
+
+import numpy as np
+import tinygrad_ng.functional as F
+import tinygrad_ng.nn as nn
+
+import tinygrad_ng as tg
+from tinygrad_ng import optim
+
+
+class CharLSTM(nn.Module):
+    def __init__(self, params: dict[str, np.ndarray], cfg: dict) -> None:
+        super().__init__()
+        V, E, H = cfg["vocab"], cfg["embed"], cfg["hidden"]
+        self.emb = nn.Embedding(V, E)
+        self.lstm = nn.LSTM(E, H)
+        self.head = nn.Linear(H, V)
+        self.load_state_dict({
+            "emb.weight": params["emb"], "head.weight": params["head_w"],
+            "head.bias": params["head_b"],
+            **{f"lstm.{k}_l0": params[k] for k in ("weight_ih", "weight_hh", "bias_ih",
+                                                   "bias_hh")}})
+        self.clip = cfg["clip"]
+        self.opt = optim.Adam(self.parameters(), lr=cfg["lr"])
+
+    def forward(self, X: np.ndarray) -> tg.Tensor:
+        out, _ = self.lstm(self.emb(X))
+        return self.head(out)
+
+    def step(self, X: np.ndarray, Y: np.ndarray) -> float:
+        self.opt.zero_grad()
+        logits = self(X)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.parameters(), self.clip)
+        self.opt.step()
+        return loss.item()
+
+
+make_char_lstm = CharLSTM
