@@ -4,10 +4,10 @@ F.cross_entropy, nn.utils.clip_grad_norm_ and optim.Adam."""
 from __future__ import annotations
 
 import numpy as np
-import tinygrad_ng.functional as F
 import tinygrad_ng.nn as nn
 
 import tinygrad_ng as tg
+import tinygrad_ng.functional as F
 from tinygrad_ng import optim
 
 
