@@ -18,17 +18,15 @@ Layout (PyTorch's, so a ``state_dict`` lines up): ``w_ih`` is (G·H, I) and ``w_
 with the G gate blocks stacked in PyTorch's order — LSTM: i, f, g, o; GRU: r, z, n — and
 inputs are time-major, ``x`` of shape (T, B, I).
 
-========================  =====================  ===============================================
-course                    PyTorch                here
-========================  =====================  ===============================================
-a⟨t⟩ (hidden state)       h_t                    the layer's output at step t
-Γu (update gate)          i (input gate)         LSTM block 0
-Γf (forget gate)          f                      LSTM block 1
-c̃⟨t⟩ (candidate)         g                      LSTM block 2; GRU's n
-Γo (output gate)          o                      LSTM block 3
-Γr (relevance gate)       r                      GRU block 0
-Γu (GRU update gate)      1 − z                  GRU block 1 holds z; Γu = σ(−z_pre)
-========================  =====================  ===============================================
+| course                 | PyTorch            | here                                |
+|------------------------|--------------------|-------------------------------------|
+| a⟨t⟩ (hidden state)    | h_t                | the layer's output at step t        |
+| Γu (update gate)       | i (input gate)     | LSTM block 0                        |
+| Γf (forget gate)       | f                  | LSTM block 1                        |
+| c̃⟨t⟩ (candidate)      | g                  | LSTM block 2; GRU's n               |
+| Γo (output gate)       | o                  | LSTM block 3                        |
+| Γr (relevance gate)    | r                  | GRU block 0                         |
+| Γu (GRU update gate)   | 1 − z              | GRU block 1 holds z; Γu = σ(−z_pre) |
 """
 
 from __future__ import annotations
