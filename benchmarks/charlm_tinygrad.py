@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import tinygrad_ng.nn as nn
+from workloads_charlm import state_dict
 
 import tinygrad_ng as tg
 import tinygrad_ng.functional as F
@@ -18,11 +19,7 @@ class CharLSTM(nn.Module):
         self.emb = nn.Embedding(V, E)
         self.lstm = nn.LSTM(E, H)
         self.head = nn.Linear(H, V)
-        self.load_state_dict({
-            "emb.weight": params["emb"], "head.weight": params["head_w"],
-            "head.bias": params["head_b"],
-            **{f"lstm.{k}_l0": params[k] for k in ("weight_ih", "weight_hh", "bias_ih",
-                                                   "bias_hh")}})
+        self.load_state_dict(state_dict(params))
         self.clip = cfg["clip"]
         self.opt = optim.Adam(self.parameters(), lr=cfg["lr"])
 
@@ -31,9 +28,8 @@ class CharLSTM(nn.Module):
         return self.head(out)
 
     def step(self, X: np.ndarray, Y: np.ndarray) -> float:
+        loss = F.cross_entropy(self(X), Y)  # the classes on the last axis, every step
         self.opt.zero_grad()
-        logits = self(X)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1))
         loss.backward()
         nn.utils.clip_grad_norm_(self.parameters(), self.clip)
         self.opt.step()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+from workloads_charlm import state_dict
 
 
 class CharLSTM(nn.Module):
@@ -14,11 +15,8 @@ class CharLSTM(nn.Module):
         self.emb = nn.Embedding(V, E)
         self.lstm = nn.LSTM(E, H)
         self.head = nn.Linear(H, V)
-        state = {"emb.weight": params["emb"], "head.weight": params["head_w"],
-                 "head.bias": params["head_b"],
-                 **{f"lstm.{k}_l0": params[k] for k in ("weight_ih", "weight_hh", "bias_ih",
-                                                        "bias_hh")}}
-        self.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in state.items()})
+        self.load_state_dict({k: torch.from_numpy(v.copy())
+                              for k, v in state_dict(params).items()})
         self.clip = cfg["clip"]
         self.loss_fn = nn.CrossEntropyLoss()
         self.opt = torch.optim.Adam(self.parameters(), lr=cfg["lr"])

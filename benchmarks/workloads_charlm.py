@@ -48,6 +48,14 @@ def init_params(cfg: dict, seed: int) -> dict[str, np.ndarray]:
     return {k: v.astype(np.float32) for k, v in params.items()}
 
 
+def state_dict(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The arrays of :func:`init_params` under a model's names: ``emb`` (an Embedding),
+    ``lstm`` (an LSTM), ``head`` (a Linear)."""
+    lstm = {f"lstm.{k}_l0": params[k] for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    return {"emb.weight": params["emb"], "head.weight": params["head_w"],
+            "head.bias": params["head_b"], **lstm}
+
+
 def batch(cfg: dict, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Token ids X (seq, batch) and the next-character targets Y (seq, batch)."""
     ids = np.random.default_rng(seed + 1).integers(0, cfg["vocab"], (cfg["seq"] + 1,
