@@ -411,3 +411,20 @@ def test_unrolled_drawing_has_one_box_per_time_step():
     long = nn.LSTM(2, 3, fused=False)(tg.randn(60, 1, 2))[0].sum()
     cut = viz.draw_graph(long, max_nodes=40).source
     assert "more nodes" in cut and cut.count("->") < 120
+
+
+def test_a_cell_called_in_a_user_scope_draws_one_box_per_step():
+    """Module scopes nest inside the caller's, so a loop over a cell groups by time step."""
+    viz = pytest.importorskip("tinygrad_ng.viz")
+    cell = nn.GRUCell(2, 3)
+    h = None
+    for t in range(3):
+        with tg.autograd.scope(f"t={t + 1}"):
+            h = cell(tg.randn(1, 2), h)
+    J = h.sum()
+    scopes = {n._ctx.scope for n in viz.walk.nearest_first(J) if n._ctx is not None}
+    assert {"t=1.GRUCell", "t=2.GRUCell", "t=3.GRUCell"} <= scopes
+    source = viz.draw_graph(J, collapse_modules=1).source
+    assert all(f'tooltip="t={t}"' in source for t in (1, 2, 3))  # one box per step
+    h2 = cell(tg.randn(1, 2))  # outside any scope: the module's own name, as before
+    assert h2._ctx.scope == "GRUCell"
