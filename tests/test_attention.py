@@ -149,3 +149,11 @@ def test_multihead_attention_gradients_names_and_errors():
     with pytest.raises(ValueError, match=r"attn_mask must be \(L, S\)"):
         mha(tg.randn(3, 2, 4), tg.randn(3, 2, 4), tg.randn(3, 2, 4),
             attn_mask=np.zeros((2, 2), bool))
+
+
+def test_extreme_scores_stay_finite():
+    q = tg.Tensor(np.full((2, 3, 4), 1e4, np.float32), requires_grad=True)
+    k = tg.Tensor(np.array([[1e4], [-1e4], [0.0]], np.float32) * np.ones((2, 3, 4), np.float32))
+    out = F.scaled_dot_product_attention(q, k, k, attn_mask=np.tril(np.ones((3, 3), bool)))
+    out.sum().backward()
+    assert np.isfinite(out.data).all() and np.isfinite(q.grad).all()

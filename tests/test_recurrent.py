@@ -428,3 +428,17 @@ def test_a_cell_called_in_a_user_scope_draws_one_box_per_step():
     assert all(f'tooltip="t={t}"' in source for t in (1, 2, 3))  # one box per step
     h2 = cell(tg.randn(1, 2))  # outside any scope: the module's own name, as before
     assert h2._ctx.scope == "GRUCell"
+
+
+@pytest.mark.parametrize("mode", list(GATES))
+@pytest.mark.parametrize("fused", [True, False])
+def test_extreme_inputs_stay_finite_and_warning_free(mode, fused):
+    """Saturated gates (inputs of ±1e4, float32): finite outputs and gradients, no warnings
+    (RuntimeWarning is an error in the test suite)."""
+    layer = make_layer(mode, 3, 4, fused=fused)
+    x = tg.Tensor(np.array([1e4, -1e4, 3e4], np.float32) * np.ones((5, 2, 3), np.float32),
+                  requires_grad=True)
+    out, _ = layer(x)
+    out.sum().backward()
+    assert np.isfinite(out.data).all() and np.isfinite(x.grad).all()
+    assert all(np.isfinite(p.grad).all() for p in layer.parameters())
