@@ -235,6 +235,9 @@ class _RNNBase(Module):
             raise ValueError(f"{who}: expected input of shape {layout} (or (seq, {n}) "
                              f"unbatched), got {_shape_text(x.shape)}; input_size is {n} "
                              f"({hint})")
+        if x.shape[1 if self.batch_first and x.ndim == 3 else 0] == 0:
+            raise ValueError(f"{who}: the input sequence is empty (shape "
+                             f"{_shape_text(x.shape)}); it needs at least one time step")
         if x.ndim == 2:
             return x.reshape(x.shape[0], 1, n), True
         return (x.transpose(1, 0, 2) if self.batch_first else x), False

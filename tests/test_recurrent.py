@@ -358,6 +358,8 @@ def test_clear_errors():
         nn.LSTMCell(10, 20)(tg.zeros(3, 11))
     with pytest.raises(ValueError, match=r"GRUCell: expected hx of shape \(3, 20\)"):
         nn.GRUCell(10, 20)(tg.zeros(3, 10), tg.zeros(2, 20))
+    with pytest.raises(ValueError, match="empty"):
+        nn.GRU(10, 20, batch_first=True)(tg.zeros(3, 0, 10))
     with pytest.raises(ValueError, match="nonlinearity"):
         nn.RNN(2, 3, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="dropout"):
