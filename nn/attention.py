@@ -45,13 +45,18 @@ class MultiheadAttention(Module):
     Parameters: ``in_proj_weight`` (3E, E) and ``in_proj_bias`` (3E,) — or ``q_proj_weight``,
     ``k_proj_weight``, ``v_proj_weight`` when kdim/vdim differ from E — and ``out_proj``
     (a Linear E → E). Initialised as PyTorch: Xavier-uniform projections, zero biases.
-    ``dropout`` applies to the attention weights in training mode.
+    ``dropout`` applies to the attention weights in training mode. ``add_bias_kv`` and
+    ``add_zero_attn`` are not supported.
     """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False,
                  kdim: int | None = None, vdim: int | None = None, batch_first: bool = False,
                  dtype: Any = None) -> None:
         super().__init__()
+        if add_bias_kv or add_zero_attn:
+            raise NotImplementedError("MultiheadAttention: add_bias_kv and add_zero_attn are "
+                                      "not supported (PyTorch's signature keeps their places)")
         E = self.embed_dim = _check_features(embed_dim, "MultiheadAttention", "embed_dim")
         self.num_heads = _check_features(num_heads, "MultiheadAttention", "num_heads")
         if E % num_heads:

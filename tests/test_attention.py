@@ -141,6 +141,9 @@ def test_multihead_attention_gradients_names_and_errors():
                                                          "v_proj_weight"}
     out, w = cross(tg.randn(2, 4), tg.randn(6, 3), tg.randn(6, 5))  # unbatched
     assert out.shape == (2, 4) and w.shape == (2, 6)
+    with pytest.raises(NotImplementedError, match="add_bias_kv"):
+        nn.MultiheadAttention(4, 2, 0.0, True, True)
+    assert nn.MultiheadAttention(4, 2, 0.0, True, False, False, 3, 5).vdim == 5  # positional
     with pytest.raises(ValueError, match="divisible"):
         nn.MultiheadAttention(5, 2)
     with pytest.raises(ValueError, match=r"expected query of shape \(len, N, 4\).*batch_first"):
