@@ -100,7 +100,7 @@ class Seq2Seq(nn.Module):
         return self.out(tg.concatenate([states, context], axis=-1)), alphas
 
 
-def train(model, steps=300, batch=64):
+def train(model, steps=200, batch=64):
     opt = optim.Adam(model.parameters(), lr=5e-3)
     data_rng, history = np.random.default_rng(1), []
     for _ in range(steps):
