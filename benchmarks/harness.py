@@ -213,7 +213,7 @@ def measure_moons(eng, cfg: dict, seed: int) -> dict:
 
 MEASURE = {"W1": measure_mlp_step, "W2": measure_chain, "W3": measure_chain,
            "W3-1M": measure_chain, "W4": measure_digits, "W5": measure_peak_memory,
-           "W6": measure_moons, "W9": w9.measure}
+           "W6": measure_moons, "W9": lambda eng, cfg, seed: w9.measure(eng, cfg, seed, _time_runs)}
 
 
 def worker(engine: str, threads: int) -> None:

@@ -63,19 +63,14 @@ def batch(cfg: dict, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return ids[:-1], ids[1:]
 
 
-def measure(eng, cfg: dict, seed: int) -> dict:
-    """W9: the fastest of ``steps`` training steps after ``warmup`` of them."""
+def measure(eng, cfg: dict, seed: int, time_runs) -> dict:
+    """W9: the fastest of ``steps`` training steps after ``warmup`` of them, timed by the
+    harness's ``time_runs(fn, warmup, runs) -> (times, last result)``."""
     name = eng.__name__.replace("workloads_", "charlm_")
     if importlib.util.find_spec(name) is None:
         return {"skipped": f"no {name}.py"}
     model = importlib.import_module(name).make_char_lstm(init_params(cfg, seed), cfg)
     X, Y = batch(cfg, seed)
-    times, loss = wl_time(lambda: model.step(X, Y), cfg["warmup"], cfg["steps"])
+    times, loss = time_runs(lambda: model.step(X, Y), cfg["warmup"], cfg["steps"])
     return {"step_ms": min(times) * 1e3, "step_ms_median": statistics.median(times) * 1e3,
             "loss": loss}
-
-
-def wl_time(fn, warmup: int, runs: int) -> tuple[list[float], float]:
-    from harness import _time_runs  # (the harness's timing loop, imported late: no cycle)
-
-    return _time_runs(fn, warmup, runs)
