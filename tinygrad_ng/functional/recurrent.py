@@ -250,24 +250,21 @@ class LSTMLayer(Function):
         x, h0, c0, w_ih, w_hh, out, gates, tanh_c = ctx.saved_tensors
         T, B, H = tanh_c.shape
         reverse = ctx.reverse
-        i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
-        # the factors that do not depend on the recurrence, for every step at once:
-        # dc picks up da·Γo(1 − tanh²c); dZ of Γu, Γf, c̃ is dc times by_dc, of Γo da·by_da
-        from_da = o * (1 - tanh_c * tanh_c)
-        by_dc = np.stack([g * i * (1 - i), _previous(out[1], c0, reverse) * f * (1 - f),
-                          i * (1 - g * g)], axis=2)  # (T, B, 3, H)
-        by_da = tanh_c * o * (1 - o)
         dz = np.empty_like(gates)
-        dz_blocks = dz.reshape(T, B, 4, H)
         dh_next, dc_next = np.zeros_like(h0), np.zeros_like(c0)
+        c_prev_all = _previous(out[1], c0, reverse)
         for t in _order(T, not reverse):  # the forward steps, last one first
+            z = gates[t]
+            i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
             dh = grad[0, t] + dh_next
-            dc = grad[1, t] + dc_next
-            dc += dh * from_da[t]
-            np.multiply(dc[:, None, :], by_dc[t], out=dz_blocks[t, :, :3])
-            np.multiply(dh, by_da[t], out=dz_blocks[t, :, 3])
-            dc_next = dc * f[t]
-            dh_next = dz[t] @ w_hh
+            dc = grad[1, t] + dc_next + dh * o * (1 - tanh_c[t] * tanh_c[t])
+            d = dz[t]
+            d[:, :H] = dc * g * i * (1 - i)
+            d[:, H:2 * H] = dc * c_prev_all[t] * f * (1 - f)
+            d[:, 2 * H:3 * H] = dc * i * (1 - g * g)
+            d[:, 3 * H:] = dh * tanh_c[t] * o * (1 - o)
+            dc_next = dc * f
+            dh_next = d @ w_hh
         dx, dw_ih, dw_hh, db_ih, db_hh = _weight_grads(
             ctx, dz, dz, x, _previous(out[0], h0, reverse), w_ih)
         return dx, dh_next, dc_next, dw_ih, dw_hh, db_ih, db_hh
