@@ -252,12 +252,14 @@ class _RNNBase(Module):
         return h.reshape(k, 1, self.hidden_size) if unbatched else h
 
     # ------------------------------------------------------------------ forward
-    def _run(self, x: Tensor, states: list[Tensor], k: int, reverse: bool) -> Tensor:
-        """One layer in one direction: the fused node's output (see subclasses)."""
+    def _run(self, x: Tensor, states: list[Tensor], k: int, reverse: bool
+             ) -> tuple[Tensor, list[Tensor]]:
+        """One layer (and direction) ``k`` over the time-major ``x`` from ``states``: every
+        step's hidden state (T, B, H) and the final states."""
         raise NotImplementedError
 
-    def _forward(self, input: Any, states: list[Tensor | None], names: tuple[str, ...]
-                 ) -> tuple[Tensor, list[Tensor]]:  # noqa: A002
+    def _forward(self, input: Any, states: list[Tensor | None],  # noqa: A002
+                 names: tuple[str, ...]) -> tuple[Tensor, list[Tensor]]:
         """(output, final states) for initial states given as (L·D, B, H) tensors or None."""
         x, unbatched = self._check_input(F._float_tensor(input))
         B = x.shape[1]
