@@ -126,7 +126,7 @@ def _unroll(step: Callable[[Tensor, Any, int], Any], x: Tensor, state: Any,
     T = x.shape[0]
     base = autograd.scopes[-1] + "." if autograd.scopes else ""
     states: list = [None] * T
-    for pos in (range(T - 1, -1, -1) if reverse else range(T)):
+    for pos in _order(T, reverse):
         with autograd.scope(f"{base}t={pos + 1}"):
             state = step(x[pos], state, pos + 1)
         states[pos] = state
