@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import tinygrad_ng.nn as nn
-from workloads_charlm import state_dict
+from workloads_charlm import layers, state_dict
 
 import tinygrad_ng as tg
 import tinygrad_ng.functional as F
@@ -15,10 +15,7 @@ from tinygrad_ng import optim
 class CharLSTM(nn.Module):
     def __init__(self, params: dict[str, np.ndarray], cfg: dict) -> None:
         super().__init__()
-        V, E, H = cfg["vocab"], cfg["embed"], cfg["hidden"]
-        self.emb = nn.Embedding(V, E)
-        self.lstm = nn.LSTM(E, H)
-        self.head = nn.Linear(H, V)
+        self.emb, self.lstm, self.head = layers(nn, cfg)
         self.load_state_dict(state_dict(params))
         self.clip = cfg["clip"]
         self.opt = optim.Adam(self.parameters(), lr=cfg["lr"])

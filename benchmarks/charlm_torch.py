@@ -5,16 +5,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
-from workloads_charlm import state_dict
+from workloads_charlm import layers, state_dict
 
 
 class CharLSTM(nn.Module):
     def __init__(self, params: dict[str, np.ndarray], cfg: dict) -> None:
         super().__init__()
-        V, E, H = cfg["vocab"], cfg["embed"], cfg["hidden"]
-        self.emb = nn.Embedding(V, E)
-        self.lstm = nn.LSTM(E, H)
-        self.head = nn.Linear(H, V)
+        self.emb, self.lstm, self.head = layers(nn, cfg)
         self.load_state_dict({k: torch.from_numpy(v.copy())
                               for k, v in state_dict(params).items()})
         self.clip = cfg["clip"]

@@ -48,6 +48,13 @@ def init_params(cfg: dict, seed: int) -> dict[str, np.ndarray]:
     return {k: v.astype(np.float32) for k, v in params.items()}
 
 
+def layers(nn, cfg: dict) -> tuple:
+    """The model's embedding, LSTM and output layer from a library's ``nn`` (tinygrad_ng's
+    and PyTorch's take the same arguments)."""
+    V, E, H = cfg["vocab"], cfg["embed"], cfg["hidden"]
+    return nn.Embedding(V, E), nn.LSTM(E, H), nn.Linear(H, V)
+
+
 def state_dict(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The arrays of :func:`init_params` under a model's names: ``emb`` (an Embedding),
     ``lstm`` (an LSTM), ``head`` (a Linear)."""
