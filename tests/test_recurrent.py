@@ -446,3 +446,38 @@ def test_extreme_inputs_stay_finite_and_warning_free(mode, fused):
     out.sum().backward()
     assert np.isfinite(out.data).all() and np.isfinite(x.grad).all()
     assert all(np.isfinite(p.grad).all() for p in layer.parameters())
+
+
+def test_graphs_holding_an_input_and_its_views_release_every_array():
+    """The composed cells save views x[t] of an input that a fused layer saves whole. When
+    the views' graph goes first, NumPy cannot make them writeable while the other graph
+    holds their base; that must not leave the weights read-only for good (it did: the
+    release stopped at the view), and the views become writeable once the base is free."""
+    import gc
+
+    lstm = nn.LSTM(2, 3, fused=False)
+    x = tg.randn(4, 1, 2)
+    composed = lstm(x)[0]
+    lstm.fused = True
+    fused = lstm(x)[0]
+    views = [a for n in viz_nodes(composed) for a in (n._ctx.saved or ()) if
+             isinstance(a, np.ndarray) and a.base is x.data]
+    assert views
+    del composed
+    gc.collect()
+    assert not any(v.flags.writeable for v in views)  # their base is still held
+    del fused
+    gc.collect()
+    assert all(p.data.flags.writeable for p in lstm.parameters())
+    assert x.data.flags.writeable and all(v.flags.writeable for v in views)
+
+
+def viz_nodes(root):
+    """Every op output ``root`` depends on."""
+    seen, stack = [], [root]
+    while stack:
+        t = stack.pop()
+        if t._ctx is not None and all(t is not s for s in seen):
+            seen.append(t)
+            stack.extend(p for p in t._ctx.parents if isinstance(p, tg.Tensor))
+    return seen

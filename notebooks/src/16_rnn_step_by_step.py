@@ -158,7 +158,7 @@ print({k: f"{v:.1e}" for k, v in gaps.items()})
 
 # %%
 J2, _ = rnn_forward(x, a0, P, 3)
-display(draw_graph(J2, collapse_modules=True, show_values=False, names=P,
+display(draw_graph(J2, collapse_modules=True, show_values=False, show_grads=False, names=P,
                    title="an RNN unrolled over 3 steps"))
 
 # %% [markdown]

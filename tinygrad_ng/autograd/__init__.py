@@ -173,6 +173,9 @@ def check_finite(array: np.ndarray, op: str, where: str, source: str | None) -> 
 FREED = object()
 
 _locks: dict[int, int] = {}  # id(array) -> number of live holds (the holds keep it alive)
+#: Views released while another node still held their base read-only (NumPy refuses to
+#: make such a view writeable): made writeable when a later release frees their base.
+_waiting: list = []
 
 
 class Lock(list):
@@ -191,7 +194,23 @@ class Lock(list):
                 _locks[key] = n
             else:
                 del _locks[key]
-                a.setflags(True)  # (positional: much cheaper than write=True)
+                try:
+                    a.setflags(True)  # (positional: much cheaper than write=True)
+                except ValueError:  # a view of an array another node holds: later
+                    _waiting.append(a)
+        if _waiting:
+            _release_waiting()
+
+
+def _release_waiting() -> None:
+    """Make writeable the waiting views whose base is free again. (A waiting view is
+    read-only, so no newer node locks it meanwhile.)"""
+    for a in list(_waiting):
+        try:
+            a.setflags(True)
+        except ValueError:  # its base is still held
+            continue
+        _waiting.remove(a)
 
 
 def lock(arrays: tuple) -> Lock | None:
