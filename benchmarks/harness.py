@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 import workloads as wl
+import workloads_charlm as w9
 import workloads_cnn as cnn  # W7, W8: convolutional networks (issue 17)
 
 HERE = Path(__file__).resolve().parent
@@ -62,7 +63,7 @@ ENGINES: dict[str, tuple[str, str]] = {
     "mygrad": ("workloads_mygrad", "mygrad"),
 }
 FLOOR = "numpy"
-WORKLOADS = ("W1", "W2", "W3", "W3-1M", "W4", "W5", "W6", *cnn.WORKLOADS)
+WORKLOADS = ("W1", "W2", "W3", "W3-1M", "W4", "W5", "W6", *cnn.WORKLOADS, "W9")
 #: Workloads too long to repeat or to run on every peer: run once (``--long-repeats``), on
 #: the floor and these engines by default (``--long-engines`` overrides).
 LONG: dict[str, tuple[str, ...]] = {"W3-1M": ("tinygrad_ng",), "W6": ("tinygrad_ng", "torch")}
@@ -84,6 +85,7 @@ METRICS: dict[str, list[tuple[str, str, bool]]] = {
     "W6": [("train_s", "s, train + eval", True), ("accuracy", "train accuracy", False),
            ("final_cost", "cost, last epoch", False)],
     **cnn.METRICS,
+    "W9": w9.METRICS,
 }
 
 #: Targets of issue 8 for tinygrad_ng: (workload, metric, against, threshold, text);
@@ -97,6 +99,7 @@ TARGETS = [
     ("W5", "peak_mib", "numpy", 1.25, "W5 peak memory ≤ 1.25× NumPy"),
     ("W6", "train_s", "torch", 0.5, "W6 ≤ 0.5× PyTorch"),
     *cnn.TARGETS,
+    *w9.TARGETS,
 ]
 for _size, _configs in cnn.CONFIGS.items():
     wl.CONFIGS[_size].update(_configs)
@@ -217,6 +220,7 @@ def measure_moons(eng, cfg: dict, seed: int) -> dict:
 MEASURE = {"W1": measure_mlp_step, "W2": measure_chain, "W3": measure_chain,
            "W3-1M": measure_chain, "W4": measure_digits, "W5": measure_peak_memory,
            "W6": measure_moons,
+           "W9": lambda eng, cfg, seed: w9.measure(eng, cfg, seed, _time_runs),
            **{w: lambda eng, cfg, seed, w=w: cnn.measure(eng, cfg, seed, w)
               for w in cnn.WORKLOADS}}
 

@@ -13,9 +13,11 @@ import sys
 
 from tinygrad_ng import functional
 
-from . import init
+from . import init, utils
 from .activation import ELU, GELU, SELU, Hardswish, Hardtanh, Mish, ReLU6, SiLU, Softplus
+from .attention import MultiheadAttention
 from .conv import Conv1d, Conv2d, ConvTranspose2d
+from .embedding import Embedding
 from .interop import from_torch_state_dict, to_torch_state_dict
 from .layers import (
     BatchNorm1d,
@@ -45,6 +47,7 @@ from .losses import (
 )
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, Upsample
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .serialization import load, save
 from .transfer import freeze_all_but_last, layers_with_parameters, replace_head
 
@@ -55,9 +58,10 @@ sys.modules[f"{__name__}.functional"] = functional
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Conv1d", "Conv2d", "ConvTranspose2d", "CrossEntropyLoss", "Dropout",
-    "Dropout2d", "Flatten", "Identity", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
-    "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter", "ReLU", "Sequential",
-    "Sigmoid", "Softmax", "Tanh", "Upsample",
+    "Dropout2d", "Embedding", "Flatten", "GRU", "GRUCell", "Identity", "LSTM", "LSTMCell",
+    "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict",
+    "ModuleList", "MultiheadAttention", "Parameter", "RNN", "RNNCell", "ReLU", "Sequential",
+    "Sigmoid", "Softmax", "Tanh", "Upsample", "utils",
     "freeze_all_but_last", "from_torch_state_dict", "functional", "init",
     "layers_with_parameters", "load", "replace_head", "save", "to_torch_state_dict",
     "ELU", "GELU", "SELU", "Hardswish", "Hardtanh", "HuberLoss", "L1Loss", "LayerNorm", "Mish",

@@ -163,13 +163,18 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` inside a graph scope named by the module's path in the model
-        (``"layers.0"``), so graph drawings can group nodes by module."""
+        (``"layers.0"``), so graph drawings can group nodes by module. A model called inside
+        a scope of the caller's (``with tg.autograd.scope("t=3"): cell(x, h)``) nests its
+        scopes in it, so a loop over time steps draws one box per step."""
         depth = _call_depth[0]
         if depth == 0 and self._named_at != _tree_version[0]:
             self._name_scopes()
         _call_depth[0] = depth + 1
         scopes = autograd.scopes
-        scopes.append(self._scope_name)
+        if depth == 0 and scopes:
+            scopes.append(f"{scopes[-1]}.{self._scope_name}")
+        else:
+            scopes.append(self._scope_name)
         try:
             return self.forward(*args, **kwargs)
         finally:

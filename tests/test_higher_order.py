@@ -287,6 +287,25 @@ def _pad(data):
     return (lambda t: F.pad(t * t, widths, mode=mode)), [data.draw(arrays((2, 3, 3)))]
 
 
+def _embedding(data):
+    idx = data.draw(hnp.arrays(np.int64, data.draw(shapes(min_dims=1, max_dims=2)),
+                               elements=st.integers(0, 3)))
+    return (lambda w: F.embedding(idx, w * w)), [data.draw(arrays((4, 3)))]
+
+
+def _recurrent(layer, states=1):
+    def case(data):
+        t, b, i, h = (data.draw(st.integers(1, 3)) for _ in range(4))
+        gates = {F.rnn_layer: 1, F.lstm_layer: 4, F.gru_layer: 3}[layer]
+        reverse = data.draw(st.booleans())
+        x = data.draw(arrays((t, b, i), -1.0, 1.0))
+        hs = [data.draw(arrays((b, h), -1.0, 1.0)) for _ in range(states)]
+        ws = [data.draw(arrays((gates * h, n), -1.0, 1.0)) for n in (i, h)]
+        bs = [data.draw(arrays((gates * h,), -1.0, 1.0)) for _ in range(2)]
+        return (lambda *a: layer(*a, reverse=reverse)), [x, *hs, *ws, *bs]
+    return case
+
+
 def _dropout(data):
     x = data.draw(arrays())
     mask = data.draw(hnp.arrays(np.bool_, x.shape))
@@ -377,6 +396,10 @@ CASES = {
     "MaxPool2d": _max_pool2d,
     "MaxUnpool": _max_unpool,
     "ConstantPad": _pad,
+    "Embedding": _embedding,
+    "RNNLayer": _recurrent(F.rnn_layer),
+    "LSTMLayer": _recurrent(F.lstm_layer, states=2),
+    "GRULayer": _recurrent(F.gru_layer),
 }
 
 #: Ops deliberately differentiable once only (their second derivative raises): none today.

@@ -261,6 +261,26 @@ def _conv_ops(rng: Rng) -> dict[str, list[Case]]:
     }
 
 
+def _embedding(rng: Rng) -> list[Case]:
+    # row 2 twice: its gradients add (padding_idx is left out: by design the padding row
+    # gets no gradient, which is not the derivative finite differences measure)
+    idx = np.array([[0, 2], [2, 3]])
+    return [Case(lambda w: F.embedding(idx, w), (_u(rng, (4, 3)),))]
+
+
+def _recurrent(layer: Callable, gates: int, states: int = 1,
+               **kwargs) -> Callable[[Rng], list[Case]]:
+    """A fused recurrent layer over 3 steps, forwards and backwards in time: the gradients
+    of the input, the initial state(s), both weights and both biases."""
+    def make(rng: Rng) -> list[Case]:
+        T, B, n_in, H = 3, 2, 3, 2
+        shapes = [(T, B, n_in)] + [(B, H)] * states + [(gates * H, n_in), (gates * H, H),
+                                                        (gates * H,), (gates * H,)]
+        return [Case(lambda *a, r=r: layer(*a, reverse=r, **kwargs),
+                     tuple(_u(rng, s, -1.0, 1.0) for s in shapes)) for r in (False, True)]
+    return make
+
+
 def _cases(rng: Rng) -> dict[str, list[Case]]:
     """Every op name → its checks, drawn from ``rng``."""
     table: dict[str, Callable[[Rng], list[Case]]] = {
@@ -312,6 +332,10 @@ def _cases(rng: Rng) -> dict[str, list[Case]]:
         "softplus": _unary(lambda x: F.softplus(x, beta=2.0), lambda rng, s: _u(rng, s, -3, 3)),
         "hardtanh": _unary(F.hardtanh, _away_from_unit),
         "layer_norm": _layer_norm,
+        "embedding": _embedding,
+        "rnn": _recurrent(F.rnn_layer, 1),
+        "lstm": _recurrent(F.lstm_layer, 4, states=2),
+        "gru": _recurrent(F.gru_layer, 3),
     }
     cases = {name: make(rng) for name, make in table.items()}
     cases.update(_shape_ops(rng))

@@ -49,9 +49,11 @@ from .activations import (
     softplus,
     tanh,
 )
+from .attention import scaled_dot_product_attention
 from .conv import Conv2d, Conv2dWeight, ConvTranspose2d, conv1d, conv2d, conv_transpose2d
 from .distance import cosine_similarity
 from .dropout import Dropout, dropout, dropout2d
+from .embedding import Embedding, embedding
 from .encoding import one_hot
 from .linear import Linear, linear
 from .losses import (
@@ -79,12 +81,25 @@ from .pooling import (
     max_pool2d,
     upsample,
 )
+from .recurrent import (
+    GRULayer,
+    LSTMLayer,
+    RNNLayer,
+    gru_cell,
+    gru_layer,
+    lstm_cell,
+    lstm_layer,
+    rnn_cell,
+    rnn_layer,
+)
 
 __all__ = [
     "BatchNorm", "BinaryCrossEntropy", "BinaryCrossEntropyWithLogits", "CrossEntropy",
-    "Dropout", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "ReLU", "Sigmoid", "Softmax",
-    "Tanh", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "cross_entropy", "dropout", "leaky_relu", "linear", "log_softmax", "mse_loss", "relu",
+    "Dropout", "Embedding", "GRULayer", "LSTMLayer", "LeakyReLU", "Linear", "LogSoftmax",
+    "MSELoss", "RNNLayer", "ReLU", "Sigmoid", "Softmax", "Tanh", "batch_norm",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
+    "embedding", "gru_cell", "gru_layer", "leaky_relu", "linear", "log_softmax", "lstm_cell",
+    "lstm_layer", "mse_loss", "relu", "rnn_cell", "rnn_layer", "scaled_dot_product_attention",
     "sigmoid", "softmax", "tanh",
     "ELU", "GELU", "Hardtanh", "LayerNorm", "Softplus", "cosine_similarity", "elu", "gelu",
     "hardswish", "hardtanh", "huber_loss", "l1_loss", "layer_norm", "mish", "nll_loss",
