@@ -233,7 +233,8 @@ def _layer_norm(data):
     k = data.draw(st.integers(1, len(shape)))
     normalized = shape[len(shape) - k:]
     x, w, b = (data.draw(arrays(s)) for s in (shape, normalized, normalized))
-    return (lambda a, g, c: F.layer_norm(a, normalized, g, c)), [x, w, b]
+    spread = np.arange(x.size, dtype=np.float64).reshape(shape) % 3  # well-conditioned
+    return (lambda a, g, c: F.layer_norm(a, normalized, g, c)), [x * 0.2 + spread, w, b]
 
 
 def _activation(fn, avoid=None, low=-3.0, high=3.0, **kw):

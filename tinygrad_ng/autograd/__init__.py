@@ -297,8 +297,6 @@ def lock(arrays: tuple, ctx: Any) -> Lock | None:
         n = _locks.get(key)
         if n is not None:
             _locks[key] = n + 1
-            if owner is not a and not a.flags.writeable:  # a view made while its owner was
-                _views.setdefault(key, []).append(a)     # locked: writeable with it again
         elif owner.flags.writeable:
             owner.setflags(False)
             _locks[key] = 1
