@@ -32,6 +32,7 @@ from .gradcheck import (
     gradcheck,
     numerical_grad,
 )
+from .jit import JitError, jit
 from .random import manual_seed
 from .tensor import (
     Tensor,
@@ -52,7 +53,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GradientCheckReport", "Tensor", "arange",
     "check_model_gradients", "concatenate", "detect_anomaly", "enable_grad", "eye", "full",
-    "get_default_dtype", "grad", "gradcheck", "is_grad_enabled", "manual_seed", "no_grad",
+    "get_default_dtype", "grad", "gradcheck", "is_grad_enabled", "jit", "JitError",
+    "manual_seed", "no_grad",
     "numerical_grad", "ones", "rand", "randn", "set_default_dtype", "set_grad_enabled",
     "stack", "where", "zeros", "autograd", "data", "functional", "tune", "utils", "xp",
 ]
