@@ -457,8 +457,12 @@ class Compiler:
             if contribs is None:
                 continue
             g = self.total(contribs, node.out_t)
-            kernel = jit_kernels.BACKWARD.get(node.cls) if node.fast else None
-            grads = kernel(self, node, g) if kernel else self.generic_backward(node, g)
+            kernel = jit_kernels.BACKWARD.get(node.cls)
+            grads = kernel(self, node, g) if kernel else None
+            if grads is None:
+                grads = self.generic_backward(node, g)
+            else:
+                self.names.generic_backward(self, node, g, grads)
             for parent, need, gb in zip(node.args, node.needs, grads):
                 if need and gb is not None:
                     gb = self.conform(gb, parent)
