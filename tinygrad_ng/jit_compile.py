@@ -136,6 +136,24 @@ def _add_grad(cell: list, buf: np.ndarray) -> None:
     t.grad = buf.copy() if t.grad is None else t.grad + buf
 
 
+def _flat_step(opt: Any, groups: list) -> None:
+    """``opt.step()`` for an elementwise rule whose groups are small: each group's update
+    computed once on its parameters laid end to end, as ``Optimizer.step`` does itself, with
+    the joined arrays kept between steps."""
+    layouts = [opt._flat_layout(i, params) for i, params, *_ in groups]
+    if None in layouts:  # the optimiser's state changed kind (e.g. loaded): its own path
+        opt.step()
+        return
+    concatenate, copyto = np.concatenate, np.copyto
+    for (i, _, datas, grads, w, g, views), flat in zip(groups, layouts):
+        concatenate(datas, axis=None, out=w)
+        concatenate(grads, axis=None, out=g)
+        np.subtract(w, opt._delta(w, g, opt.param_groups[i], flat.state), out=w)
+        for d, v in zip(datas, views):
+            copyto(d, v)
+        flat.share()
+
+
 def _draw_into(buf: np.ndarray, draw: Any, shape: tuple, keep_prob: float) -> None:
     np.copyto(buf, draw(shape, keep_prob))
 
@@ -440,12 +458,44 @@ class Compiler:
             self.checks.pop(id(t), None)
 
     def on_step(self, opt: Any, line: str) -> None:
-        self.emit(opt.step, effect=True)
+        groups = self.flat_groups(opt)
+        if groups is None:
+            self.emit(opt.step, effect=True)
+        else:
+            self.emit(_flat_step, opt, groups, effect=True)
         self.validating = False
         for group in opt.param_groups:
             for p in group["params"]:
                 self.covered.add(id(p.data))
         self.names.update(self, opt)
+
+    def flat_groups(self, opt: Any) -> list | None:
+        """How to replay ``opt.step()`` one parameter group at a time, on the group's
+        parameters and gradients laid end to end (as the optimiser's own step does for
+        elementwise rules and small groups); None when that is not known to be its path."""
+        from tinygrad_ng.optim.optimizer import FLAT_MAX
+
+        if not opt.elementwise:
+            return None
+        groups = []
+        for i, group in enumerate(opt.param_groups):
+            params, grads = [], []
+            for p in group["params"]:
+                if id(p) in self.checks:  # its gradient is stored by this tape
+                    params.append(p)
+                    grads.append(self.checks[id(p)][1])
+                elif id(p) not in self.reset:  # a .grad from outside the step: unknown
+                    return None
+            datas = [p.data for p in params]
+            sizes = [d.size for d in datas]
+            if (len(params) < 2 or sum(sizes) > FLAT_MAX
+                    or any(d.dtype != datas[0].dtype for d in datas)):
+                return None
+            w = np.concatenate(datas, axis=None)
+            bounds = np.cumsum([0, *sizes]).tolist()
+            views = [w[a:b].reshape(d.shape) for a, b, d in zip(bounds, bounds[1:], datas)]
+            groups.append((i, params, datas, grads, w, np.empty_like(w), views))
+        return groups
 
     def on_backward(self, root: Tensor, grad: Any, leaves: dict, line: str) -> None:
         seed = self.seed(root, grad)
