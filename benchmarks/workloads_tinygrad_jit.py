@@ -17,8 +17,8 @@ class Net(eager.Net):
         super().__init__(*args)
         self.compiled = tg.jit(self.train_step)
 
-    def step(self, batch: tuple[tg.Tensor, tg.Tensor]) -> float:
-        return self.compiled(*batch).item()
+    def step(self, data: tuple[tg.Tensor, tg.Tensor]) -> float:
+        return self.compiled(*data).item()
 
 
 make_net = Net

@@ -14,6 +14,7 @@ for any op, only slower.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -74,7 +75,7 @@ def _unary_forward(c, node) -> bool:
     (x,) = node.ins
     out = _out(c, node)
     if node.cls is F.ReLU:
-        c.emit(np.maximum, x, 0, out)
+        c.emit(functools.partial(np.maximum, out=out), x, 0)
     else:
         c.emit(_UNARY[node.cls], x, out)
     return True

@@ -1,0 +1,446 @@
+"""tg.jit: a replayed step gives the eager step's bits; guards re-record; bad steps refuse.
+
+Every model kind of the notebooks is trained for 100 steps twice from the same seed, once
+eagerly and once through ``tg.jit``: the losses and every parameter and buffer must be
+bit-for-bit equal (the tape runs the same NumPy calls in the same order).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_ng as tg
+import tinygrad_ng.functional as F
+from tinygrad_ng import nn, optim
+
+OPTIMISERS = {
+    "sgd": lambda p: optim.SGD(p, lr=0.1),
+    "sgd_momentum": lambda p: optim.SGD(p, lr=0.05, momentum=0.9, weight_decay=1e-3),
+    "momentum": lambda p: optim.Momentum(p, lr=0.1, beta=0.9),
+    "rmsprop": lambda p: optim.RMSprop(p, lr=1e-2),
+    "adam": lambda p: optim.Adam(p, lr=1e-2),
+    "adamw": lambda p: optim.AdamW(p, lr=1e-2),
+}
+
+
+def _model(kind: str, n_in: int, n_out: int) -> nn.Module:
+    """The networks of the notebooks: deep ReLU/tanh MLPs, with batch norm, with dropout."""
+    if kind == "mlp_relu":
+        return nn.Sequential(nn.Linear(n_in, 8), nn.ReLU(), nn.Linear(8, 4), nn.ReLU(),
+                             nn.Linear(4, n_out))
+    if kind == "mlp_tanh":
+        return nn.Sequential(nn.Linear(n_in, 6), nn.Tanh(), nn.Linear(6, n_out))
+    if kind == "batchnorm":
+        return nn.Sequential(nn.Linear(n_in, 8), nn.BatchNorm1d(8), nn.ReLU(),
+                             nn.Linear(8, n_out))
+    if kind == "dropout":
+        return nn.Sequential(nn.Linear(n_in, 16), nn.ReLU(), nn.Dropout(0.3),
+                             nn.Linear(16, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, n_out))
+    raise ValueError(kind)
+
+
+def _losses(head: str):
+    if head == "sigmoid_bce":
+        return lambda out, y: nn.BCELoss()(out.sigmoid(), y)
+    if head == "bce_logits":
+        return F.binary_cross_entropy_with_logits
+    if head == "softmax_ce":
+        return F.cross_entropy
+    return F.mse_loss
+
+
+def _data(head: str, m: int = 32, n_in: int = 4, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, n_in)).astype(np.float32)
+    if head == "softmax_ce":
+        return X, rng.integers(0, 3, size=m), 3
+    return X, (X[:, :1] * X[:, 1:2] > 0).astype(np.float32), 1
+
+
+def _setup(kind: str, head: str, opt_name: str, legacy: bool = False):
+    tg.manual_seed(7, legacy=legacy)
+    X, Y, n_out = _data(head)
+    model = _model(kind, X.shape[1], n_out)
+    opt = OPTIMISERS[opt_name](model.parameters())
+    loss_fn = _losses(head)
+
+    def step(X, Y):
+        opt.zero_grad()
+        loss = loss_fn(model(X), Y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, opt, step, X, Y
+
+
+def _train(step, X, Y, steps: int, legacy: bool = False):
+    tg.manual_seed(11, legacy=legacy)
+    losses = []
+    for k in range(steps):
+        lo = (k % 3) * 8  # overlapping mini-batches of 16
+        hi = lo + 16
+        losses.append(step(tg.Tensor(X[lo:hi]), tg.Tensor(Y[lo:hi])).item())
+    return losses
+
+
+def _same_state(a: nn.Module, b: nn.Module) -> None:
+    for (k, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert np.array_equal(x, y), k
+
+
+CASES = [
+    ("mlp_relu", "sigmoid_bce", "sgd"), ("mlp_relu", "bce_logits", "adam"),
+    ("mlp_tanh", "sigmoid_bce", "momentum"), ("mlp_relu", "softmax_ce", "rmsprop"),
+    ("mlp_tanh", "mse", "sgd_momentum"), ("batchnorm", "softmax_ce", "adam"),
+    ("batchnorm", "sigmoid_bce", "sgd"), ("dropout", "bce_logits", "adam"),
+    ("dropout", "softmax_ce", "momentum"), ("mlp_relu", "sigmoid_bce", "adamw"),
+]
+
+
+@pytest.mark.parametrize("kind,head,opt_name", CASES)
+def test_replayed_steps_equal_eager_steps_bit_for_bit(kind, head, opt_name):
+    eager_model, eager_opt, eager_step, X, Y = _setup(kind, head, opt_name)
+    jit_model, jit_opt, jit_step, _, _ = _setup(kind, head, opt_name)
+    step = tg.jit(jit_step)
+    eager_losses = _train(eager_step, X, Y, 100)
+    jit_losses = _train(step, X, Y, 100)
+    assert step.recordings == 1
+    assert jit_losses == eager_losses
+    _same_state(eager_model, jit_model)
+    assert eager_opt.state_dict()["state"].keys() == jit_opt.state_dict()["state"].keys()
+    for s_e, s_j in zip(eager_opt.state_dict()["state"].values(),
+                        jit_opt.state_dict()["state"].values()):
+        for key in s_e:
+            assert np.array_equal(s_e[key], s_j[key]), key
+
+
+def test_dropout_in_legacy_mode_draws_the_course_masks_on_every_replay():
+    eager_model, _, eager_step, X, Y = _setup("dropout", "sigmoid_bce", "sgd", legacy=True)
+    jit_model, _, jit_step, _, _ = _setup("dropout", "sigmoid_bce", "sgd", legacy=True)
+    step = tg.jit(jit_step)
+    assert _train(step, X, Y, 30, legacy=True) == _train(eager_step, X, Y, 30, legacy=True)
+    _same_state(eager_model, jit_model)
+    tg.manual_seed(0)
+
+
+def test_dropout_masks_are_fresh_on_each_replay():
+    model = nn.Dropout(0.5)
+    step = tg.jit(lambda x: model(x))
+    x = tg.ones(8, 8)
+    first, second = step(x).data, step(x).data
+    assert step.recordings == 1
+    assert not np.array_equal(first, second)
+
+
+def test_a_smaller_last_batch_gets_its_own_tape_once():
+    _, _, train_step, X, Y = _setup("mlp_relu", "sigmoid_bce", "sgd")
+    step = tg.jit(train_step)
+    for _ in range(3):  # three epochs of batches 16, 16, 8 (shapes alternate)
+        for lo, hi in ((0, 12), (12, 24), (24, 32)):
+            step(tg.Tensor(X[lo:hi]), tg.Tensor(Y[lo:hi]))
+    assert step.recordings == 2
+    assert len(step.cache) == 2
+
+
+def test_a_new_dtype_re_records_and_computes_in_it():
+    w = tg.Tensor(np.ones(3), requires_grad=True)
+    step = tg.jit(lambda x: (x * w).sum())
+    assert step(tg.Tensor(np.arange(3.0, dtype=np.float32))).dtype == np.float64
+    out = step(tg.Tensor(np.arange(3.0, dtype=np.float64)))
+    assert step.recordings == 2
+    assert out.item() == 3.0
+
+
+def _sgd_setup():
+    tg.manual_seed(3)
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def train_step(X, Y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(X), Y)
+        loss.backward()
+        opt.step()
+        return loss
+    X, Y, _ = _data("mse")
+    return model, train_step, tg.Tensor(X), tg.Tensor(Y)
+
+
+def test_load_state_dict_into_new_arrays_is_detected():
+    model, train_step, X, Y = _sgd_setup()
+    twin, twin_step, _, _ = _sgd_setup()
+    step = tg.jit(train_step)
+    start = model.state_dict()
+    for _ in range(3):
+        step(X, Y)
+    model.load_state_dict(start)  # new arrays: the tape's guards see them
+    twin.load_state_dict(start)
+    assert step(X, Y).item() == twin_step(X, Y).item()
+    assert step.recordings == 2
+    _same_state(model, twin)
+
+
+def test_param_data_assignment_is_detected():
+    model, train_step, X, Y = _sgd_setup()
+    twin, twin_step, _, _ = _sgd_setup()
+    step = tg.jit(train_step)
+    for m, f in ((model, step), (twin, twin_step)):
+        f(X, Y)
+        m[0].weight.data = np.full((3, 4), 0.5, np.float32)
+        f(X, Y)
+    assert step.recordings == 2
+    _same_state(model, twin)
+    assert not np.array_equal(model[0].weight.data, np.full((3, 4), 0.5))  # updated
+
+
+def test_replaced_parameter_object_is_detected():
+    model, _, X, _ = _sgd_setup()
+    step = tg.jit(lambda x: model(x))
+    step(X)
+    model[0].weight = nn.Parameter(np.zeros((3, 4), np.float32))
+    out = step(X)
+    assert step.recordings == 2
+    with tg.no_grad():
+        assert np.array_equal(out.data, model(X).data)
+
+
+def test_train_and_eval_modes_get_their_own_tapes():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.5))
+    step = tg.jit(lambda x: model(x))
+    x = tg.Tensor(np.random.default_rng(0).standard_normal((6, 3)).astype(np.float32))
+    step(x)
+    model.eval()
+    out = step(x)
+    assert step.recordings == 2
+    with tg.no_grad():
+        assert np.array_equal(out.data, model(x).data)
+    model.train()
+    step(x)
+    assert step.recordings == 3
+
+
+def test_grad_mode_is_part_of_the_signature():
+    model, _, X, _ = _sgd_setup()
+    step = tg.jit(lambda x: model(x))
+    step(X)
+    with tg.no_grad():
+        out = step(X)
+        assert np.array_equal(out.data, model(X).data)
+    assert step.recordings == 2
+
+
+def test_returned_tensors_are_copies_not_reused_buffers():
+    model, train_step, X, Y = _sgd_setup()
+    step = tg.jit(train_step)
+    first = step(X, Y)
+    kept = first.item()
+    second = step(X, Y)
+    assert first.item() == kept != second.item()
+    assert not second.requires_grad and step(X, Y).data is not second.data
+
+
+def test_item_inside_the_step_refuses_naming_the_line():
+    model, _, X, Y = _sgd_setup()
+
+    def step(X, Y):
+        loss = F.mse_loss(model(X), Y)
+        cost = loss.item()  # the offending line
+        return cost
+
+    with pytest.raises(tg.JitError, match=r"\.item\(\).*test_jit\.py:\d+: +cost = loss"):
+        tg.jit(step)(X, Y)
+
+
+def test_python_branch_on_a_tensor_refuses():
+    model, _, X, _ = _sgd_setup()
+
+    def step(X):
+        out = model(X)
+        if out.sum() > 0:
+            return out * 2
+        return out
+
+    with pytest.raises(tg.JitError, match=r"bool\(tensor\).*if out.sum\(\) > 0"):
+        tg.jit(step)(X)
+
+
+def test_random_draws_other_than_dropout_refuse():
+    step = tg.jit(lambda x: x + tg.randn(*x.shape))
+    with pytest.raises(tg.JitError, match="random draw.*tg.randn"):
+        step(tg.ones(2, 2))
+
+
+def test_tg_grad_inside_the_step_refuses():
+    w = tg.Tensor(np.ones(2), requires_grad=True)
+    step = tg.jit(lambda x: tg.grad((x * w).sum(), w))
+    with pytest.raises(tg.JitError, match="tg.grad"):
+        step(tg.ones(2))
+
+
+def test_setting_grad_to_none_by_hand_is_detected():
+    x = tg.Tensor(np.ones(3), requires_grad=True)
+
+    def step(x):
+        x.grad = None  # not seen by the recording: zero_grad() is
+        (x * x).sum().backward()
+
+    compiled = tg.jit(step)
+    compiled(x)
+    with pytest.raises(tg.JitError, match="set to None.*zero_grad"):
+        compiled(x)
+
+
+def test_gradients_accumulate_without_zero_grad_as_eagerly():
+    x = tg.Tensor(np.arange(3.0), requires_grad=True)
+    twin = tg.Tensor(np.arange(3.0), requires_grad=True)
+
+    def step(x):
+        (x * x).sum().backward()
+
+    compiled = tg.jit(step)
+    for _ in range(4):
+        compiled(x)
+        step(twin)
+    assert np.array_equal(x.grad, twin.grad)
+    assert np.array_equal(x.grad, 4 * 2 * np.arange(3.0))
+
+
+def test_numpy_changes_behind_the_engines_back_refuse():
+    model, _, X, Y = _sgd_setup()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(X, Y):
+        opt.zero_grad()
+        F.mse_loss(model(X), Y).backward()
+        for p in model.parameters():
+            p.grad *= 0.5  # gradient scaling by hand: invisible to a replay
+        opt.step()
+
+    with pytest.raises(tg.JitError, match="did not give the eager value"):
+        tg.jit(step)(X, Y)
+
+
+def test_an_inference_step_and_an_explicit_backward_seed():
+    x = tg.Tensor(np.linspace(0.5, 1.5, 6).reshape(2, 3), requires_grad=True)
+    seed = np.full((2, 3), 2.0)
+
+    def chain(x):
+        x.zero_grad()
+        y = ((x * 1.5 + 2) / 3 - 0.5).exp().log() * x
+        y.backward(seed)
+        return y
+
+    compiled = tg.jit(chain)
+    for _ in range(3):
+        out = compiled(x)
+    eager_x = tg.Tensor(x.data.copy(), requires_grad=True)
+    expected = chain(eager_x)
+    assert np.array_equal(out.data, expected.data)
+    assert np.array_equal(x.grad, eager_x.grad)
+
+
+def test_a_new_input_tensor_object_gets_the_gradient():
+    w = tg.Tensor(np.ones(3), requires_grad=True)
+    step = tg.jit(lambda x: (x * w).sum().backward())
+    xs = [tg.Tensor(np.arange(3.0) + k, requires_grad=True) for k in range(4)]
+    for x in xs:
+        step(x)
+    assert step.recordings == 2  # w.grad was None on the first call only
+    for x in xs:
+        assert np.array_equal(x.grad, np.ones(3))
+    assert np.array_equal(w.grad, sum(x.data for x in xs))
+
+
+def test_the_tape_prints_the_course_notation():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def train_step(X, Y):
+        opt.zero_grad()
+        cost = F.binary_cross_entropy_with_logits(model(X), Y)
+        cost.backward()
+        opt.step()
+        return cost
+
+    step = tg.jit(train_step)
+    with pytest.raises(RuntimeError, match="call the step once"):
+        step.tape()
+    step(tg.Tensor(np.ones((4, 2), np.float32)), tg.Tensor(np.ones((4, 1), np.float32)))
+    text = str(step.tape())
+    expected = ["Z1 = X @ W1ᵀ + b1", "A1 = relu(Z1)", "Z2 = A1 @ W2ᵀ + b2", "dJ = 1",
+                "dZ2 = dJ * (σ(Z2) − Y)/m", "dW2 = dZ2ᵀ @ A1", "db2 = Σᵢ dZ2",
+                "dZ1 = dA1 * [Z1 > 0]", "dW1 = dZ1ᵀ @ X", "W1 -= α·dW1", "b2 -= α·db2"]
+    lines = [re.split(r"\s{3,}", line)[0] for line in text.splitlines()]
+    for want in expected:
+        assert want in lines, (want, text)
+    assert lines.index("A1 = relu(Z1)") < lines.index("dJ = 1") < lines.index("W1 -= α·dW1")
+    assert "4×3" in text  # shapes on the right
+
+
+def test_jit_as_a_decorator_and_bad_arguments():
+    @tg.jit(cache_size=1)
+    def double(x):
+        return x * 2
+
+    assert double(tg.ones(2)).tolist() == [2.0, 2.0]
+    double(tg.ones(3))
+    assert len(double.cache) == 1
+    with pytest.raises(TypeError, match="expected a function"):
+        tg.jit(3)
+    with pytest.raises(ValueError, match="cache_size"):
+        tg.jit(lambda: None, cache_size=0)
+
+
+_UNARY = {"exp": lambda t: (t * 0.1).exp(), "tanh": lambda t: t.tanh(),
+          "sigmoid": lambda t: t.sigmoid(), "relu": lambda t: t.relu(),
+          "neg": lambda t: -t, "log": lambda t: (t * t + 1).log()}
+_BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+           "div": lambda a, b: a / (b * b + 1)}
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_random_graphs_with_broadcasting_replay_the_eager_gradients(data):
+    """Random op chains over broadcast shapes (x: (m, n), b: (n,) or (1, n) or (m, 1)):
+    the compiled step's gradients equal the eager ones bit for bit."""
+    m, n = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    b_shape = data.draw(st.sampled_from([(n,), (1, n), (m, 1), ()]))
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    plan = data.draw(st.lists(st.tuples(st.sampled_from(sorted(_UNARY)),
+                                        st.sampled_from(sorted(_BINARY))), min_size=1,
+                              max_size=5))
+    reduce_ = data.draw(st.sampled_from(["sum", "mean", "matmul"]))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+
+    def run(x, b, w):
+        x.zero_grad(), b.zero_grad(), w.zero_grad()
+        h = x
+        for u, op in plan:
+            h = _BINARY[op](_UNARY[u](h), b)
+        out = (h @ w).sum() if reduce_ == "matmul" else getattr(h, reduce_)()
+        out.backward()
+        return out
+
+    def fresh():
+        r = np.random.default_rng(1)
+        return (tg.Tensor(r.standard_normal((m, n)).astype(dtype), requires_grad=True),
+                tg.Tensor(r.standard_normal(b_shape).astype(dtype), requires_grad=True),
+                tg.Tensor(r.standard_normal((n, 2)).astype(dtype), requires_grad=True))
+
+    eager, compiled = fresh(), fresh()
+    step = tg.jit(run)
+    for _ in range(2):
+        x_new = rng.standard_normal((m, n)).astype(dtype)
+        eager[0].data, compiled[0].data = x_new.copy(), x_new.copy()
+        out_e, out_j = run(*eager), step(*compiled)
+        assert np.array_equal(out_e.data, out_j.data)
+        for te, tj in zip(eager, compiled):
+            assert np.array_equal(te.grad, tj.grad)
