@@ -94,7 +94,7 @@ class Jit:
             args = (*args, *kwargs.values())
         key = _signature(args, tuple(kwargs))
         tape = self.cache.get(key)
-        if tape is not None and tape.valid():
+        if tape is not None and tape.valid(args):
             self._last = tape
             return tape.run(args)
         return self._record(key, args, kwargs)

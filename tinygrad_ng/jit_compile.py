@@ -64,8 +64,10 @@ class Tape:
         self.output: Any = None
         self.listing_lines: list[tuple[str, str, str]] = []  # (section, text, shape)
 
-    def valid(self) -> bool:
-        """Whether the guards of the recording still hold."""
+    def valid(self, args: tuple) -> bool:
+        """Whether the guards of the recording still hold for a call with ``args``."""
+        for slot, cell in self.cells:
+            cell[0] = args[slot]
         if not all(map(is_, map(_data, self.guarded), self.arrays)):
             return False
         for d, name, t in self.attrs:
@@ -84,12 +86,11 @@ class Tape:
         return {id(cell[0]) for cell, _ in self.grad_guards if cell[0].grad is not None}
 
     def run(self, args: tuple) -> Any:
+        """Replay the step on ``args`` (after :meth:`valid` said yes)."""
         copyto = np.copyto
         for slot, buf in self.inputs:
             a = args[slot]
             copyto(buf, a.data if type(a) is Tensor else a)
-        for slot, cell in self.cells:
-            cell[0] = args[slot]
         for f, a in self.program:
             f(*a)
         return _rebuild(self.output, args)
