@@ -241,6 +241,114 @@ def _matmul_backward(c, node, g):
     return [ga, gb]
 
 
+# ------------------------------------------------------------------------------ losses
+def _mean_or_sum(c, node, losses: np.ndarray) -> None:
+    """The cost from the per-example losses, as ``_reduce``: Σ, then / m for 'mean'."""
+    out = _out(c, node)
+    c.emit(np.add.reduce, losses, None, None, out, False)
+    if node.kw.get("reduction", "mean") == "mean":
+        c.emit(np.divide, out, max(losses.size, 1), out)
+
+
+def _scaled(c, node, g: np.ndarray, shape: tuple) -> np.ndarray:
+    """∂J/∂L⁽ⁱ⁾ as ``_reduce_backward``: g/m for 'mean', g for 'sum'."""
+    if node.kw.get("reduction", "mean") != "mean":
+        return g
+    gm = c.new(g)
+    c.emit(np.divide, g, max(int(np.prod(shape)), 1), gm)
+    return gm
+
+
+@_forward(F.CrossEntropy)
+def _cross_entropy_forward(c, node) -> bool:
+    """Class indices along the last axis of 2-D logits, no label smoothing."""
+    z, y = node.ins
+    kw = node.kw
+    if (not _arrays(node) or z.ndim != 2 or y.dtype.kind not in "iu" or node.needs[1]
+            or kw.get("axis") != 1 or kw.get("reduction", "mean") == "none"
+            or kw.get("label_smoothing", 0.0) or z.dtype.kind != "f"):
+        return False
+    m, k = z.shape
+    logp, top, total = np.empty_like(z), np.empty((m, 1), z.dtype), np.empty((m, 1), z.dtype)
+    c.emit(np.maximum.reduce, z, 1, None, top, True)  # log softmax, max-shifted
+    c.emit(np.subtract, z, top, logp)
+    c.emit(np.exp, logp, total := np.empty_like(z))
+    sums = np.empty((m, 1), z.dtype)
+    c.emit(np.add.reduce, total, 1, None, sums, True)
+    c.emit(np.log, sums, sums)
+    c.emit(np.subtract, logp, sums, logp)
+    flat = np.empty(m, np.intp)  # the picked entries, row i·k + yᵢ of the flat logp
+    c.emit(np.add, np.arange(m) * k, y, flat)
+    picked = np.empty(m, z.dtype)
+    c.emit(np.take, logp.reshape(-1), flat, None, picked)
+    c.emit(np.multiply, picked, -1.0, picked)  # (picked · −(1 − ε))
+    _mean_or_sum(c, node, picked)
+    node.extra = (logp, flat)
+    return True
+
+
+def _minus_at(flat: np.ndarray, index: np.ndarray, value: float) -> None:
+    flat[index] -= value
+
+
+@_backward(F.CrossEntropy)
+def _cross_entropy_backward(c, node, g):
+    """dZ = (softmax(Z) − Y)·g/m: exp(log Ŷ), minus 1 at each example's class."""
+    if not node.fast:
+        return None
+    logp, flat = node.extra
+    gm = _scaled(c, node, g, (logp.shape[0],))
+    dz = c.new(logp)
+    c.emit(np.exp, logp, dz)
+    c.emit(_minus_at, dz.reshape(-1), flat, 1.0)
+    c.emit(np.multiply, dz, gm, dz)
+    return [dz, None]
+
+
+def _clamped_log(p: np.ndarray, out: np.ndarray) -> None:
+    """log p floored at −100, as the loss's ``_clamped_log``."""
+    with np.errstate(divide="ignore"):
+        np.log(p, out=out)
+    np.maximum(out, -100, out=out)
+
+
+@_forward(F.BinaryCrossEntropy)
+def _bce_forward(c, node) -> bool:
+    """L = −[y log a + (1 − y) log(1 − a)], reduced; for y of a's dtype."""
+    a, y = node.ins
+    if (not _arrays(node) or y.dtype != a.dtype or a.dtype.kind != "f" or node.needs[1]
+            or node.kw.get("reduction", "mean") == "none"):
+        return False
+    log_a, log_b, one_minus_a, one_minus_y = (np.empty_like(a) for _ in range(4))
+    c.emit(_clamped_log, a, log_a)
+    c.emit(np.multiply, y, log_a, log_a)
+    c.emit(np.subtract, 1, a, one_minus_a)
+    c.emit(_clamped_log, one_minus_a, log_b)
+    c.emit(np.subtract, 1, y, one_minus_y)
+    c.emit(np.multiply, one_minus_y, log_b, log_b)
+    c.emit(np.add, log_a, log_b, log_a)
+    c.emit(np.negative, log_a, log_a)
+    _mean_or_sum(c, node, log_a)
+    return True
+
+
+@_backward(F.BinaryCrossEntropy)
+def _bce_backward(c, node, g):
+    """∂L/∂a = (a − y)/max(a(1 − a), 1e-12), times g/m."""
+    if not node.fast:
+        return None
+    a, y = node.ins
+    gm = _scaled(c, node, g, a.shape)
+    diff, den = c.new(a), np.empty_like(a)
+    c.emit(np.subtract, a, y, diff)
+    c.emit(np.subtract, 1, a, den)
+    c.emit(np.multiply, a, den, den)
+    c.emit(functools.partial(np.maximum, out=den), den, 1e-12)
+    c.emit(np.divide, diff, den, diff)
+    c.emit(np.multiply, gm, diff, diff)
+    return [diff, None]
+
+
 # ------------------------------------------------------------------------------ views
 @_backward(ops.Reshape)
 def _reshape_backward(c, node, g):
