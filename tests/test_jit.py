@@ -444,3 +444,28 @@ def test_random_graphs_with_broadcasting_replay_the_eager_gradients(data):
         assert np.array_equal(out_e.data, out_j.data)
         for te, tj in zip(eager, compiled):
             assert np.array_equal(te.grad, tj.grad)
+
+
+def test_a_compiled_step_called_inside_another_is_recorded_as_part_of_it():
+    w = tg.Tensor(np.ones(2), requires_grad=True)
+    inner = tg.jit(lambda x: x * w)
+    inner(tg.ones(2))  # has its own tape, but inside the outer recording it runs eagerly
+    outer = tg.jit(lambda x: inner(x).sum() + (x > 0.5).sum())
+    for v in (1.0, 2.0, 0.0):
+        assert outer(tg.full((2,), v)).item() == 2 * v + 2 * (v > 0.5)
+    assert outer.recordings == 1
+
+
+def test_integer_inputs_converted_inside_the_step_follow_each_call():
+    w = tg.Tensor(np.ones(3, np.float32), requires_grad=True)
+
+    def step(counts, labels):
+        rate = counts * 0.5 + (labels == 1).sum()  # int → float inside the step
+        return (F.sigmoid(labels) * rate * w).sum() + counts.astype(np.float32).mean()
+
+    compiled = tg.jit(step)
+    for k in range(3):
+        counts = tg.Tensor(np.arange(3) + k)
+        labels = tg.Tensor(np.array([k % 2, 1, 2]))
+        assert compiled(counts, labels).item() == step(counts, labels).item()
+    assert compiled.recordings == 1

@@ -90,6 +90,9 @@ class Jit:
         self._last = None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        rec = _active[0]
+        if rec is not None and rec.thread == threading.get_ident():
+            return self.fn(*args, **kwargs)  # inside another step's recording: part of it
         if kwargs:
             args = (*args, *kwargs.values())
         key = _signature(args, tuple(kwargs))
@@ -120,8 +123,8 @@ class Jit:
         b1``, ``A1 = relu(Z1)``, …), the backward pass (``dZ2 = …``, ``dW2 = dZ2ᵀ @ A1``, …)
         and the updates, one operation a line with its shape."""
         if self._last is None:
-            raise RuntimeError(f"{self.__name__}.tape(): nothing recorded yet; call the step "
-                               "once first")
+            raise RuntimeError(f"{getattr(self, '__name__', 'step')}.tape(): nothing recorded "
+                               "yet; call the step once first")
         return TapeText(self._last.listing())
 
 
@@ -195,8 +198,8 @@ class _Recorder:
     # ---------------------------------------------------------------- install / remove
     def __enter__(self) -> _Recorder:
         if _active[0] is not None:
-            raise JitError("jit: a compiled step cannot be called while another one is being "
-                           "recorded")
+            raise JitError("jit: another thread is recording a compiled step; record one "
+                           "step at a time")
         from tinygrad_ng.functional import dropout as _  # noqa: F401  (loads the modules)
         from tinygrad_ng.nn.module import Module
         from tinygrad_ng.optim.optimizer import Optimizer
@@ -244,6 +247,18 @@ class _Recorder:
                     r.created[id(t)] = (t, None, None)
                 return t
             return staticmethod(_make)
+
+        def on_convert(orig):  # _pair, _floating, astype: a tensor in another dtype
+            def convert(self, *args):
+                out = orig(self, *args)
+                r = _recorder()
+                if r is not None:
+                    sources = (self, *args[:1]) if type(out) is tuple else (self,)
+                    for src, res in zip(sources, out if type(out) is tuple else (out,)):
+                        if res is not src and type(src) is Tensor and res._ctx is None:
+                            r.events.append(("convert", src, res))
+                return out
+            return convert
 
         def on_compare(orig):
             def _compare(self, other, ufunc):
@@ -356,6 +371,8 @@ class _Recorder:
         observe(Tensor, "__init__", on_init)
         observe(Tensor, "_make", on_make)
         observe(Tensor, "_compare", on_compare)
+        for name in ("_pair", "_floating", "astype"):
+            observe(Tensor, name, on_convert)
         for name, what in (("item", ".item()"), ("__bool__", "bool(tensor)"),
                            ("__float__", "float(tensor)"), ("__int__", "int(tensor)"),
                            ("tolist", ".tolist()")):

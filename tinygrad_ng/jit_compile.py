@@ -226,7 +226,6 @@ class Compiler:
         self.covered: set[int] = set()  # ids of arrays a recorded effect may change
         self.cellmap: dict[int, list] = {}
         self.names = jit_kernels.Names()
-        self.input_bufs: list[tuple[np.ndarray, np.ndarray]] = []
 
     # ---------------------------------------------------------------- emitting
     def emit(self, f: Any, *args: Any, effect: bool = False) -> None:
@@ -288,20 +287,14 @@ class Compiler:
             self.tape.arrays.append(t.data)
 
     def converted(self, t: Tensor, made: tuple) -> np.ndarray:
-        """A tensor made inside the step: from an argument or a value (a dtype conversion,
-        replayed), or else a constant."""
+        """A tensor made inside the step: ``Tensor(x)`` of an argument or a value (replayed,
+        converted to its dtype), or else a constant (e.g. made from a new NumPy array)."""
         _, data, _ = made
         src = None
         if type(data) is Tensor:
             src = self.values.get(id(data))
         elif isinstance(data, np.ndarray):
             src = self.arrays.get(id(data))
-        elif data is None:  # made by an op's helper (an int → float conversion): by value
-            for buf, recorded in self.input_bufs:
-                if recorded.shape == t.data.shape and np.array_equal(
-                        recorded.astype(t.data.dtype), t.data):
-                    src = buf
-                    break
         if src is None:
             self.names.constant(t.data)
             return t.data
@@ -338,7 +331,6 @@ class Compiler:
                 arr = a.data if type(a) is Tensor else a
                 buf = arr.copy(order="K")
                 self.tape.inputs.append((slot, buf))
-                self.input_bufs.append((buf, arr))
                 self.arrays[id(arr)] = buf
                 if type(a) is Tensor:
                     self.values[id(a)] = buf
@@ -428,6 +420,15 @@ class Compiler:
         node.out = np.empty_like(node.out_t.data)
         np.copyto(node.out, res)
         self.tape.program.append((_run_forward, (fwd, ctx, ins, kw, node.out)))
+
+    def on_convert(self, src: Tensor, res: Tensor) -> None:
+        """A tensor in another dtype (``x * 0.5`` on integers, ``x.astype(...)``)."""
+        buf = res.data.copy()
+        source = self.value(src)
+        self.emit(np.copyto, buf, source, "unsafe")
+        self.values[id(res)] = buf
+        self.arrays[id(res.data)] = buf
+        self.names.alias(buf, source)
 
     def on_compare(self, ufunc: Any, a: Tensor, other: Any, out: Tensor) -> None:
         o = self.value(other) if isinstance(other, Tensor) else other

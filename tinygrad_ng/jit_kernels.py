@@ -22,6 +22,7 @@ import numpy as np
 
 from . import functional as F
 from . import ops
+from .tensor import Tensor
 
 FORWARD: dict[type, Any] = {}
 BACKWARD: dict[type, Any] = {}
@@ -450,7 +451,7 @@ class Names:
     def compare(self, c: Any, ufunc: Any, a: Any, other: Any, buf: np.ndarray) -> None:
         name = self.fresh_name(buf, "M")
         sign = _COMPARE.get(ufunc.__name__, ufunc.__name__)
-        o = self.name(c.value(other)) if hasattr(other, "data") else self.name(np.asarray(other))
+        o = self.name(c.value(other) if isinstance(other, Tensor) else np.asarray(other))
         c.line("forward", f"{name} = [{self.name(c.value(a))} {sign} {o}]", buf)
 
     def mask(self, c: Any, buf: np.ndarray, shape: tuple, keep_prob: float) -> None:
