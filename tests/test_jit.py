@@ -62,21 +62,23 @@ def _data(head: str, m: int = 32, n_in: int = 4, seed: int = 0):
     return X, (X[:, :1] * X[:, 1:2] > 0).astype(np.float32), 1
 
 
-def _setup(kind: str, head: str, opt_name: str, legacy: bool = False):
-    tg.manual_seed(7, legacy=legacy)
-    X, Y, n_out = _data(head)
-    model = _model(kind, X.shape[1], n_out)
-    opt = OPTIMISERS[opt_name](model.parameters())
-    loss_fn = _losses(head)
-
+def _step(model: nn.Module, opt: optim.Optimizer, loss_fn):
+    """The training step of every notebook: zero_grad, cost, backward, update."""
     def step(X, Y):
         opt.zero_grad()
         loss = loss_fn(model(X), Y)
         loss.backward()
         opt.step()
         return loss
+    return step
 
-    return model, opt, step, X, Y
+
+def _setup(kind: str, head: str, opt_name: str, legacy: bool = False):
+    tg.manual_seed(7, legacy=legacy)
+    X, Y, n_out = _data(head)
+    model = _model(kind, X.shape[1], n_out)
+    opt = OPTIMISERS[opt_name](model.parameters())
+    return model, opt, _step(model, opt, _losses(head)), X, Y
 
 
 def _train(step, X, Y, steps: int, legacy: bool = False):
@@ -160,14 +162,7 @@ def test_a_new_dtype_re_records_and_computes_in_it():
 def _sgd_setup():
     tg.manual_seed(3)
     model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1))
-    opt = optim.SGD(model.parameters(), lr=0.1)
-
-    def train_step(X, Y):
-        opt.zero_grad()
-        loss = F.mse_loss(model(X), Y)
-        loss.backward()
-        opt.step()
-        return loss
+    train_step = _step(model, optim.SGD(model.parameters(), lr=0.1), F.mse_loss)
     X, Y, _ = _data("mse")
     return model, train_step, tg.Tensor(X), tg.Tensor(Y)
 
@@ -361,16 +356,8 @@ def test_a_new_input_tensor_object_gets_the_gradient():
 def test_the_tape_prints_the_course_notation():
     tg.manual_seed(0)
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
-    opt = optim.SGD(model.parameters(), lr=0.1)
-
-    def train_step(X, Y):
-        opt.zero_grad()
-        cost = F.binary_cross_entropy_with_logits(model(X), Y)
-        cost.backward()
-        opt.step()
-        return cost
-
-    step = tg.jit(train_step)
+    step = tg.jit(_step(model, optim.SGD(model.parameters(), lr=0.1),
+                        F.binary_cross_entropy_with_logits))
     with pytest.raises(RuntimeError, match="call the step once"):
         step.tape()
     step(tg.Tensor(np.ones((4, 2), np.float32)), tg.Tensor(np.ones((4, 1), np.float32)))

@@ -28,20 +28,20 @@ FORWARD: dict[type, Any] = {}
 BACKWARD: dict[type, Any] = {}
 
 
-def _forward(*classes: type):
+def _kernel(table: dict, *classes: type):
+    """A decorator putting the kernel in ``table`` for each of ``classes``."""
     def register(fn):
-        for cls in classes:
-            FORWARD[cls] = fn
+        table.update(dict.fromkeys(classes, fn))
         return fn
     return register
+
+
+def _forward(*classes: type):
+    return _kernel(FORWARD, *classes)
 
 
 def _backward(*classes: type):
-    def register(fn):
-        for cls in classes:
-            BACKWARD[cls] = fn
-        return fn
-    return register
+    return _kernel(BACKWARD, *classes)
 
 
 def _out(c: Any, node: Any) -> np.ndarray:
