@@ -7,9 +7,10 @@
 
 **Recording.** The first call runs ``fn`` eagerly, exactly as without ``jit``, while the
 public entry points it goes through are observed: every ``Function.apply`` (the ops),
-``Tensor.backward``, ``Optimizer.step`` and the ``zero_grad`` methods, dropout's mask draws
-and batch norm's running-statistics update. Nothing is added to those hot paths: the
-observers are installed for the recording call only, on the recording thread.
+``Tensor.backward``, ``Optimizer.step`` and the ``zero_grad`` methods, dropout's mask draws,
+batch norm's running-statistics update, comparisons and dtype conversions of tensors. Nothing
+is added to those hot paths: the observers are installed for the recording call only, and
+act on the recording thread only.
 
 **Compiling.** The recorded ops become a *tape*: a list of ``(function, arguments)`` pairs
 over arrays allocated once. Common ops (``jit_kernels``) are written as NumPy calls with
@@ -38,7 +39,9 @@ epoch does not re-record every epoch).
 frozen at the recorded branch; random draws other than dropout's; ``tg.grad``,
 ``create_graph`` and ``retain_grads``; ``.grad = None`` set by hand (use ``zero_grad()``).
 Not detected: other Python side effects (appending to a list, printing) happen only while
-recording; reading ``.data`` inside the step freezes what was read.
+recording; what the step computes with NumPy from ``.data`` is frozen (a tensor made from a
+new NumPy array inside the step is a constant of the tape). The call that records runs
+eagerly, so a step refused while compiling has still run once.
 """
 
 from __future__ import annotations
@@ -99,6 +102,7 @@ class Jit:
         tape = self.cache.get(key)
         if tape is not None and tape.valid(args):
             self._last = tape
+            self.cache.move_to_end(key)  # (least recently used first out)
             return tape.run(args)
         return self._record(key, args, kwargs)
 

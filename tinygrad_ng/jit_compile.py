@@ -55,6 +55,8 @@ class Tape:
     def __init__(self) -> None:
         self.program: list[tuple[Any, tuple]] = []
         self.inputs: list[tuple[int, np.ndarray]] = []  # (argument position, its buffer)
+        #: (argument position, the (instruction, argument, list item) places that read it)
+        self.rebinds: list[tuple[int, list]] = []
         self.cells: list[tuple[int, list]] = []  # argument tensors the effects refer to
         self.guarded: list[Tensor] = []  # tensors whose array must stay the recorded one
         self.arrays: list[np.ndarray] = []
@@ -63,6 +65,31 @@ class Tape:
         self.grad_guards: list[tuple[list, bool]] = []  # (cell, .grad was None)
         self.output: Any = None
         self.listing_lines: list[tuple[str, str, str]] = []  # (section, text, shape)
+
+    def bind_inputs(self) -> None:
+        """Let the instructions read the arguments' own arrays instead of copies, where
+        each input buffer appears only as an argument of instructions (no view of it)."""
+        copies = []
+        for slot, buf in self.inputs:
+            places = []
+            for k, (_, args) in enumerate(self.program):
+                for j, a in enumerate(args):
+                    items = enumerate(a) if type(a) is list else ((None, a),)
+                    for m, e in items:  # (a generic op's list of input arrays: its items)
+                        if e is buf:
+                            places.append((k, j, m))
+                        elif _holds(e, buf):
+                            places = None
+                            break
+                    if places is None:
+                        break
+                if places is None:
+                    break
+            if places is None or _holds(self.output, buf):
+                copies.append((slot, buf))
+            else:
+                self.rebinds.append((slot, places))
+        self.inputs = copies
 
     def valid(self, args: tuple) -> bool:
         """Whether the guards of the recording still hold for a call with ``args``."""
@@ -87,16 +114,36 @@ class Tape:
 
     def run(self, args: tuple) -> Any:
         """Replay the step on ``args`` (after :meth:`valid` said yes)."""
-        copyto = np.copyto
+        copyto, program = np.copyto, self.program
         for slot, buf in self.inputs:
             a = args[slot]
             copyto(buf, a.data if type(a) is Tensor else a)
+        for slot, places in self.rebinds:
+            a = args[slot]
+            arr = a.data if type(a) is Tensor else a
+            for k, j, m in places:
+                f, fargs = program[k]
+                if m is None:
+                    program[k] = (f, (*fargs[:j], arr, *fargs[j + 1:]))
+                else:
+                    fargs[j][m] = arr
         for f, a in self.program:
             f(*a)
         return _rebuild(self.output, args)
 
     def listing(self) -> str:
         return jit_kernels.format_listing(self.listing_lines)
+
+
+def _holds(a: Any, buf: np.ndarray) -> bool:
+    """Whether ``a`` is or may hold a view of ``buf`` (where an argument cannot be swapped)."""
+    if isinstance(a, np.ndarray):
+        return np.may_share_memory(a, buf)
+    if type(a) in (tuple, list):
+        return any(_holds(x, buf) for x in a)
+    if type(a) is dict:
+        return any(_holds(x, buf) for x in a.values())
+    return isinstance(a, _Out) and a.buf is not None and _holds(a.buf, buf)
 
 
 # ------------------------------------------------------------------------------ outputs
@@ -352,6 +399,7 @@ class Compiler:
                 self.check(buf, leaf.grad, f"the gradient of a tensor of shape {leaf.shape}")
         self._guard_modules()
         self.tape.output = self._template(result)
+        self.tape.bind_inputs()
         return self.tape
 
     def _swap_in_snapshots(self) -> list[tuple[np.ndarray, np.ndarray]]:
