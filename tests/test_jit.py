@@ -479,3 +479,20 @@ def test_an_argument_used_through_a_view_is_copied_into_the_tape():
     tape = step.cache[next(iter(step.cache))]
     assert tape.inputs and not tape.rebinds
     assert step(tg.Tensor(a + 1)).item() == ((a + 1).T @ np.ones((2, 2))).sum()
+
+
+def test_a_tensor_made_from_numpy_inside_the_step_must_stay_constant():
+    w = tg.Tensor(np.ones(3), requires_grad=True)
+    fixed = tg.jit(lambda x: (x * tg.Tensor(np.full(3, 2.0)) * w).sum())
+    for k in range(3):
+        assert fixed(tg.full((3,), float(k))).item() == 6.0 * k
+    assert fixed.recordings == 2  # the second call checked the constant
+
+    def step(x):
+        scale = tg.Tensor(x.data.max(axis=0, keepdims=True))  # NumPy on the data
+        return (x / scale * w).sum()
+
+    compiled = tg.jit(step)
+    compiled(tg.Tensor(np.arange(1.0, 4.0)))
+    with pytest.raises(tg.JitError, match=r"made from a NumPy array.*scale = tg.Tensor"):
+        compiled(tg.Tensor(np.arange(2.0, 5.0)))

@@ -38,10 +38,12 @@ epoch does not re-record every epoch).
 (``.item()``, ``float(t)``, ``bool(t)``, ``.tolist()``), since Python control flow would be
 frozen at the recorded branch; random draws other than dropout's; ``tg.grad``,
 ``create_graph`` and ``retain_grads``; ``.grad = None`` set by hand (use ``zero_grad()``).
-Not detected: other Python side effects (appending to a list, printing) happen only while
-recording; what the step computes with NumPy from ``.data`` is frozen (a tensor made from a
-new NumPy array inside the step is a constant of the tape). The call that records runs
-eagerly, so a step refused while compiling has still run once.
+A tensor made inside the step from a NumPy array (``tg.Tensor(np.ones(3))``, or library code
+computing with NumPy) is a constant of the tape; when a step makes one, the next call records
+once more and the step is refused if the two differ (they depend on the data or the
+parameters: compute them with tensor operations instead). Not detected: other Python side
+effects (appending to a list, printing) happen only while recording. The call that records
+runs eagerly, so a step refused while compiling has still run once.
 """
 
 from __future__ import annotations
@@ -101,12 +103,17 @@ class Jit:
         key = _signature(args, tuple(kwargs))
         tape = self.cache.get(key)
         if tape is not None and tape.valid(args):
+            if tape.constants_made:  # record once more: are they constants?
+                return self._record(key, args, kwargs, check=tape)
             self._last = tape
             self.cache.move_to_end(key)  # (least recently used first out)
             return tape.run(args)
         return self._record(key, args, kwargs)
 
-    def _record(self, key: tuple, args: tuple, kwargs: dict) -> Any:
+    def _record(self, key: tuple, args: tuple, kwargs: dict, check: Any = None) -> Any:
+        """Run ``fn`` eagerly and record it. ``check``: the previous tape of this signature,
+        whose tensors made from NumPy arrays inside the step must come out the same again
+        (else they depend on the data and a replay would freeze them)."""
         names = _arg_names(self.fn, len(args) - len(kwargs), tuple(kwargs))
         stale = self.cache.get(key)  # a tape whose guards failed tells which grads were set
         recorder = _Recorder(args, names, set() if stale is None else stale.grads_set())
@@ -115,6 +122,9 @@ class Jit:
             result = self.fn(*args[:n], **dict(zip(kwargs, args[n:])))
         self.recordings += 1
         tape = compile_tape(recorder, result)
+        if check is not None:
+            check.compare_constants(tape)
+            tape.constants_made = []
         self.cache.pop(key, None)
         self.cache[key] = tape
         if len(self.cache) > self.cache_size:
@@ -238,7 +248,9 @@ class _Recorder:
                 orig(self, data, requires_grad, dtype, name)
                 r = _recorder()
                 if r is not None:
-                    r.created[id(self)] = (self, data, dtype)
+                    line = (autograd.user_source_line() if isinstance(data, np.ndarray)
+                            else None)  # (a tensor made from a NumPy array: where)
+                    r.created[id(self)] = (self, data, line)
             return __init__
 
         def on_make(orig):

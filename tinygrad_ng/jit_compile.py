@@ -65,6 +65,19 @@ class Tape:
         self.grad_guards: list[tuple[list, bool]] = []  # (cell, .grad was None)
         self.output: Any = None
         self.listing_lines: list[tuple[str, str, str]] = []  # (section, text, shape)
+        #: tensors made from NumPy arrays inside the step: (array, line), checked by the
+        #: next recording
+        self.constants_made: list[tuple[np.ndarray, str]] = []
+
+    def compare_constants(self, other: Tape) -> None:
+        """Refuse when a tensor made from a NumPy array inside the step differs between
+        this recording and ``other`` (the next one)."""
+        for (a, line), (b, _) in zip(self.constants_made, other.constants_made):
+            if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
+                raise JitError(f"jit: a tensor made from a NumPy array inside the step "
+                               f"({line}) changed from one call to the next; a replay would "
+                               "freeze it. Compute it with tensor operations, or pass it in "
+                               "as an argument")
 
     def bind_inputs(self) -> None:
         """Let the instructions read the arguments' own arrays instead of copies, where
@@ -336,13 +349,15 @@ class Compiler:
     def converted(self, t: Tensor, made: tuple) -> np.ndarray:
         """A tensor made inside the step: ``Tensor(x)`` of an argument or a value (replayed,
         converted to its dtype), or else a constant (e.g. made from a new NumPy array)."""
-        _, data, _ = made
+        _, data, line = made
         src = None
         if type(data) is Tensor:
             src = self.values.get(id(data))
         elif isinstance(data, np.ndarray):
             src = self.arrays.get(id(data))
         if src is None:
+            if line is not None:
+                self.tape.constants_made.append((t.data, line))
             self.names.constant(t.data)
             return t.data
         buf = t.data.copy()
