@@ -358,7 +358,6 @@ class Compiler:
         if src is None:
             if line is not None:
                 self.tape.constants_made.append((t.data, line))
-            self.names.constant(t.data)
             return t.data
         buf = t.data.copy()
         self.emit(np.copyto, buf, src, "unsafe")
@@ -652,7 +651,8 @@ class Compiler:
                 np.copyto(dest, _conformed(raw[i], dest.shape), casting="unsafe")
                 slots.append((i, dest))
                 grads[i] = dest
-        self.tape.program.append((_run_backward, (bwd, ctx, g, node.args, slots, node.name)))
+        self.tape.program.append((_run_backward, (bwd, ctx, g, node.args, slots,
+                                                  f"{node.name} ({node.line})")))
         self.names.generic_backward(self, node, g, grads)
         return grads
 
@@ -672,7 +672,6 @@ class Compiler:
             self.emit(_add_grad, cell, buf, effect=True)
             self.tape.grad_guards.append((cell, was_none))
             self.checks.pop(id(leaf), None)
-        self.names.store(self, leaf, buf)
 
 
 def compile_tape(rec: Any, result: Any) -> Tape:

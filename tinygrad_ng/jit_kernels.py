@@ -408,9 +408,6 @@ class Names:
         if t.name and id(arr) not in self.of:
             self.give(arr, t.name)
 
-    def constant(self, arr: np.ndarray) -> None:
-        pass  # named when printed (0-d: its value)
-
     def alias(self, buf: np.ndarray, src: np.ndarray) -> None:
         self.of[id(buf)] = self.name(src)
 
@@ -500,9 +497,6 @@ class Names:
     def conform(self, c: Any, parent: Any, before: np.ndarray, g: np.ndarray) -> None:
         name = self.grad(parent, g, c)
         c.line("backward", f"{name} = Σ {self.name(before)} over the broadcast axes", g)
-
-    def store(self, c: Any, leaf: Any, buf: np.ndarray) -> None:
-        pass  # the gradient's line is its computation
 
     def update(self, c: Any, opt: Any) -> None:
         kind = type(opt).__name__
