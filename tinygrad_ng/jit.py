@@ -50,6 +50,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import linecache
+import os
 import sys
 import threading
 from collections import OrderedDict
@@ -179,6 +181,30 @@ def _arg_names(fn: Callable, n_positional: int, kw_names: tuple) -> list[str]:
 
 # ============================================================================ recording
 _active: list = [None]  # the recorder of the call being recorded (one at a time)
+_package: list[tuple[str, ...]] = []  # the folders of the library's code
+
+
+class _Where:
+    """The line of user code running now (the innermost frame outside the library), kept
+    as file and line number and formatted only when a message needs it: an op's recording
+    takes a microsecond, not a stack walk with path arithmetic."""
+
+    __slots__ = ("file", "line")
+
+    def __init__(self) -> None:
+        if not _package:
+            import tinygrad_ng.nn
+            import tinygrad_ng.optim
+
+            _package.append(tuple(os.path.dirname(m.__file__) + os.sep for m in (
+                sys.modules["tinygrad_ng"], tinygrad_ng.nn, tinygrad_ng.optim)))
+        inside, f = _package[0], sys._getframe(1)
+        while f is not None and f.f_code.co_filename.startswith(inside):
+            f = f.f_back
+        self.file, self.line = (f.f_code.co_filename, f.f_lineno) if f else ("?", 0)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {linecache.getline(self.file, self.line).strip()}"
 
 
 def _recorder() -> _Recorder | None:
@@ -239,7 +265,7 @@ class _Recorder:
                     return orig(cls, *args, **kwargs)
                 r.inputs_of(args, kwargs)  # (before the op locks its inputs)
                 out = orig(cls, *args, **kwargs)
-                r.events.append(("op", cls, args, kwargs, out, autograd.user_source_line()))
+                r.events.append(("op", cls, args, kwargs, out, _Where()))
                 return out
             return classmethod(apply)
 
@@ -248,8 +274,7 @@ class _Recorder:
                 orig(self, data, requires_grad, dtype, name)
                 r = _recorder()
                 if r is not None:
-                    line = (autograd.user_source_line() if isinstance(data, np.ndarray)
-                            else None)  # (a tensor made from a NumPy array: where)
+                    line = _Where() if isinstance(data, np.ndarray) else None
                     r.created[id(self)] = (self, data, line)
             return __init__
 

@@ -371,6 +371,7 @@ class Names:
 
     def __init__(self) -> None:
         self.of: dict[int, str] = {}
+        self.taken: set[str] = set()  # the names given so far
         self.layer = 0  # Linear layers seen so far (W1, W2, …)
         self.count: dict[str, int] = {}
         self.grads: dict[int, int] = {}  # id(tensor) -> gradients named so far
@@ -390,14 +391,15 @@ class Names:
     def fresh_name(self, a: Any, stem: str) -> str:
         k = self.count[stem] = self.count.get(stem, 0) + 1
         self.of[id(a)] = n = f"{stem}{k}"
+        self.taken.add(n)
         return n
 
     def give(self, a: Any, name: str) -> str:
         """Name ``a`` (primed when the name is taken: A1, A1′)."""
-        taken = set(self.of.values())
-        while name in taken:
+        while name in self.taken:
             name += "′"
         self.of[id(a)] = name
+        self.taken.add(name)
         return name
 
     # ---------------------------------------------------------------- values
