@@ -496,3 +496,11 @@ def test_a_tensor_made_from_numpy_inside_the_step_must_stay_constant():
     compiled(tg.Tensor(np.arange(1.0, 4.0)))
     with pytest.raises(tg.JitError, match=r"made from a NumPy array.*scale = tg.Tensor"):
         compiled(tg.Tensor(np.arange(2.0, 5.0)))
+
+
+def test_detect_anomaly_runs_the_step_eagerly():
+    step = tg.jit(lambda x: (x.log() * 2).sum())
+    step(tg.ones(2, requires_grad=True))
+    with tg.detect_anomaly(), pytest.raises(tg.AnomalyError, match="log"):
+        step(tg.Tensor(np.array([1.0, -1.0]), requires_grad=True))
+    assert step.recordings == 1

@@ -98,8 +98,10 @@ class Jit:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         rec = _active[0]
-        if rec is not None and rec.thread == threading.get_ident():
-            return self.fn(*args, **kwargs)  # inside another step's recording: part of it
+        if (rec is not None and rec.thread == threading.get_ident()) or state.anomaly:
+            # inside another step's recording (then part of it), or under detect_anomaly()
+            # (whose checks of every op a replay would skip): eagerly
+            return self.fn(*args, **kwargs)
         if kwargs:
             args = (*args, *kwargs.values())
         key = _signature(args, tuple(kwargs))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from typing import Any
 
 import numpy as np
@@ -427,10 +428,11 @@ class Names:
             c.line("forward", f"{name} = {self.name(x)} @ {self.name(w)}ᵀ{bias}", out)
             return
         src = self.name(ins[0]) if ins else ""
-        if stem == "A" and src[:1] == "Z":
-            name = self.give(out, "A" + src[1:].rstrip("′"))
-        elif cls is F.BatchNorm and src[:1] == "Z":
-            k = src[1:].rstrip("′")
+        layer = re.fullmatch(r"Z\D*(\d+)′*", src)  # Z1, Z̃1: layer 1
+        if stem == "A" and layer:
+            name = self.give(out, "A" + layer.group(1))
+        elif cls is F.BatchNorm and layer:
+            k = layer.group(1)
             for arr, stem_ in ((ins[1], "γ"), (ins[2], "β")):
                 if arr is not None and id(arr) not in self.of:
                     self.give(arr, f"{stem_}{k}")
@@ -443,9 +445,15 @@ class Names:
             return
         else:
             name = self.fresh_name(out, "t")
-        args = [self.name(a) for a in ins if isinstance(a, np.ndarray)]
+        args = self.arg_names(node)
         text = _FORMS.get(cls, lambda a, n: f"{n.cls.op or n.cls.__name__}({', '.join(a)})")
         c.line("forward", f"{name} = {text(args, node)}", out)
+
+    def arg_names(self, node: Any) -> list[str]:
+        """The names of an op's array arguments, then of its array keywords (a mask)."""
+        arrays = [a for a in node.ins if isinstance(a, np.ndarray)]
+        arrays += [v for v in node.kw.values() if isinstance(v, np.ndarray)]
+        return [self.name(a) for a in arrays]
 
     def compare(self, c: Any, ufunc: Any, a: Any, other: Any, buf: np.ndarray) -> None:
         name = self.fresh_name(buf, "M")
@@ -479,7 +487,7 @@ class Names:
     def local(self, c: Any, node: Any, g: np.ndarray, i: int) -> str:
         """The backward formula of input ``i`` of ``node``, in the tape's names."""
         special = _BACKWARD_FORMS.get(node.cls)
-        names = [self.name(a) for a in node.ins]
+        names = self.arg_names(node)
         if special is not None:
             text = special(names, self.name(node.out), self.name(g), i)
             if text is not None:
@@ -531,8 +539,12 @@ _FORMS = {
     F.MSELoss: lambda a, n: f"1/m Σ ({a[0]} − {a[1]})²",
     F.BatchNorm: lambda a, n: (f"{a[1] if len(a) > 1 else '1'} * ({a[0]} − μ)/√(σ² + ε)"
                                + (f" + {a[2]}" if len(a) > 2 else "")),
-    F.Dropout: lambda a, n: f"{a[0]} * D / {1 / n.kw['scale'] if n.kw['scale'] else 0:g}",
+    F.Dropout: lambda a, n: f"{a[0]} * {a[1]} / {_keep_prob(n.kw['scale']):g}",
 }
+
+
+def _keep_prob(scale: float) -> float:
+    return 1 / scale if scale else 0.0
 _BACKWARD_FORMS = {
     F.Linear: lambda a, o, g, i: (f"{g} @ {a[1]}", f"{g}ᵀ @ {a[0]}", f"Σᵢ {g}")[i],
     ops.MatMul: lambda a, o, g, i: (f"{g} @ {a[1]}ᵀ", f"{a[0]}ᵀ @ {g}")[i],
@@ -541,6 +553,10 @@ _BACKWARD_FORMS = {
     F.ReLU: lambda a, o, g, i: f"{g} * [{a[0]} > 0]",
     F.Sigmoid: lambda a, o, g, i: f"{g} * {o}(1 − {o})",
     F.Tanh: lambda a, o, g, i: f"{g} * (1 − {o}²)",
+    F.Dropout: lambda a, o, g, i: f"{g} * {a[1]} / keep_prob",
+    F.BatchNorm: lambda a, o, g, i: (
+        f"{a[1]}/√(σ² + ε) * ({g} − (Σᵢ {g} + z_norm * Σᵢ {g} * z_norm)/m)",
+        f"Σᵢ {g} * z_norm", f"Σᵢ {g}")[i],
     F.CrossEntropy: lambda a, o, g, i: (f"{g} * (softmax({a[0]}) − {a[1]})/m"
                                         if i == 0 else None),
     F.BinaryCrossEntropyWithLogits: lambda a, o, g, i: (f"{g} * (σ({a[0]}) − {a[1]})/m"
@@ -557,11 +573,16 @@ _UPDATES = {  # optimiser -> (its rule, the line of each parameter)
 
 def format_listing(lines: list[tuple[str, str, str]]) -> str:
     """The tape's lines under their section titles, shapes in a right-hand column."""
-    width = max((len(text) for _, text, shape in lines if shape), default=0) + 4
+    width = max((_width(text) for _, text, shape in lines if shape), default=0) + 4
     out, section = [], None
     for sec, text, shape in lines:
         if sec != section:
             out.append(f"# {sec}")
             section = sec
-        out.append(f"{text:<{width}}{shape}".rstrip() if shape else text)
+        out.append(text + " " * (width - _width(text)) + shape if shape else text)
     return "\n".join(out)
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes (a combining accent, as in Z̃, takes none)."""
+    return sum(not unicodedata.combining(ch) for ch in text)
