@@ -393,7 +393,7 @@ _BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a
            "div": lambda a, b: a / (b * b + 1)}
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_random_graphs_with_broadcasting_replay_the_eager_gradients(data):
     """Random op chains over broadcast shapes (x: (m, n), b: (n,) or (1, n) or (m, 1)):
@@ -504,3 +504,26 @@ def test_detect_anomaly_runs_the_step_eagerly():
     with tg.detect_anomaly(), pytest.raises(tg.AnomalyError, match="log"):
         step(tg.Tensor(np.array([1.0, -1.0]), requires_grad=True))
     assert step.recordings == 1
+
+
+def test_schedules_and_optimiser_checkpoints_between_replays_act_as_eagerly():
+    runs = []
+    for compile_ in (False, True):
+        model, opt, train_step, X, Y = _setup("mlp_relu", "bce_logits", "adam")
+        step = tg.jit(train_step) if compile_ else train_step
+        sched = optim.lr_scheduler.InverseTimeDecay(opt, decay_rate=0.5)
+        losses = _train(step, X, Y, 6)
+        saved_opt, saved_model = opt.state_dict(), model.state_dict()
+        sched.step()
+        losses += _train(step, X, Y, 4)
+        opt.load_state_dict(saved_opt)  # back to the checkpoint: new state arrays
+        model.load_state_dict(saved_model)
+        losses += _train(step, X, Y, 4)
+        runs.append((losses, model.state_dict(), opt.state_dict()))
+    (l_e, m_e, o_e), (l_j, m_j, o_j) = runs
+    assert l_e == l_j
+    for k in m_e:
+        assert np.array_equal(m_e[k], m_j[k])
+    for i, s in o_e["state"].items():
+        for key in s:
+            assert np.array_equal(s[key], o_j["state"][i][key])

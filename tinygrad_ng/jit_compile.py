@@ -306,6 +306,14 @@ class Compiler:
         self.fresh.add(id(a))
         return a
 
+    def like(self, result: Any) -> np.ndarray:
+        """A fresh array for a gradient, laid out as NumPy laid out ``result`` (computed
+        without ``out=``): sums and matrix products then see the eager memory layouts, so
+        they add in the same order."""
+        a = np.empty_like(result)
+        self.fresh.add(id(a))
+        return a
+
     def cell(self, t: Tensor) -> list:
         """A one-item list holding ``t``; for an argument tensor, refilled on each call."""
         c = self.cellmap.get(id(t))
@@ -607,7 +615,7 @@ class Compiler:
         """The sum of the gradients that reached ``t``, added in the engine's order."""
         if len(contribs) == 1:
             return contribs[0]
-        acc = self.new(contribs[0])
+        acc = self.like(np.add(contribs[0], contribs[1]))
         self.emit(np.add, contribs[0], contribs[1], acc)
         for c in contribs[2:]:
             self.emit(np.add, acc, c, acc)
@@ -621,19 +629,19 @@ class Compiler:
         if g.shape != shape:
             extra = g.ndim - len(shape)
             if extra:
-                t = self.new(g, g.shape[extra:])
+                t = self.like(np.add.reduce(g, tuple(range(extra))))
                 self.emit(np.add.reduce, g, tuple(range(extra)), None, t, False)
                 g = t
             axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
             if axes:
-                t = self.new(g, shape)
+                t = self.like(np.add.reduce(g, axes, None, None, True))
                 self.emit(np.add.reduce, g, axes, None, t, True)
                 g = t
             if g.shape != shape:
                 raise JitError(f"jit: a gradient of shape {g.shape} for an input of shape "
                                f"{shape}")
         if g.dtype != dtype:
-            t = self.new(g, shape, dtype)
+            t = self.like(g.astype(dtype))
             self.emit(np.copyto, t, g, "unsafe")
             g = t
         if g is not before:
@@ -644,15 +652,21 @@ class Compiler:
         ctx = node.rctx
         bwd = type(ctx).backward
         raw = _grads(bwd(ctx, g), node.args)
+        fixed = [a for a in (g, node.out, *node.ins) if isinstance(a, np.ndarray)]
         slots, grads = [], [None] * len(node.args)
         for i, (p, need) in enumerate(zip(node.args, node.needs)):
             if need and raw[i] is not None:
-                dest = self.new(p.data)
-                np.copyto(dest, _conformed(raw[i], dest.shape), casting="unsafe")
+                r = _conformed(raw[i], p.data.shape)
+                if r.dtype == p.data.dtype and any(np.may_share_memory(r, a) for a in fixed):
+                    grads[i] = r  # a view of the tape's arrays (sum's broadcast of g)
+                    continue
+                dest = self.like(r.astype(p.data.dtype, copy=False))
+                np.copyto(dest, r, casting="unsafe")
                 slots.append((i, dest))
                 grads[i] = dest
-        self.tape.program.append((_run_backward, (bwd, ctx, g, node.args, slots,
-                                                  f"{node.name} ({node.line})")))
+        if slots:
+            self.tape.program.append((_run_backward, (bwd, ctx, g, node.args, slots,
+                                                      f"{node.name} ({node.line})")))
         self.names.generic_backward(self, node, g, grads)
         return grads
 

@@ -85,8 +85,7 @@ def _unary_forward(c, node) -> bool:
 
 def _product(c, ufunc: Any, a: Any, b: Any) -> np.ndarray:
     """A fresh array holding ``ufunc(a, b)``, emitted."""
-    out = c.new(np.empty((), np.result_type(a, b)), np.broadcast_shapes(np.shape(a),
-                                                                         np.shape(b)))
+    out = c.like(ufunc(a, b))
     c.emit(ufunc, a, b, out)
     return out
 
@@ -100,7 +99,7 @@ def _add_backward(c, node, g):
 def _sub_backward(c, node, g):
     neg = None
     if node.needs[1]:
-        neg = c.new(g)
+        neg = c.like(np.negative(g))
         c.emit(np.negative, g, neg)
     return [g, neg]
 
@@ -119,7 +118,7 @@ def _div_backward(c, node, g):
     ga = _product(c, np.divide, g, b)  # ga = g/b;  gb = −ga·out
     gb = None
     if node.needs[1]:
-        neg = c.new(ga)
+        neg = c.like(np.negative(ga))
         c.emit(np.negative, ga, neg)
         gb = _product(c, np.multiply, neg, node.out)
     return [ga, gb]
@@ -127,7 +126,7 @@ def _div_backward(c, node, g):
 
 @_backward(ops.Neg)
 def _neg_backward(c, node, g):
-    out = c.new(g)
+    out = c.like(np.negative(g))
     c.emit(np.negative, g, out)
     return [out]
 
@@ -341,7 +340,7 @@ def _bce_backward(c, node, g):
         return None
     a, y = node.ins
     gm = _scaled(c, node, g, a.shape)
-    diff, den = c.new(a), np.empty_like(a)
+    diff, den = c.like(a - y), np.empty_like(a)
     c.emit(np.subtract, a, y, diff)
     c.emit(np.subtract, 1, a, den)
     c.emit(np.multiply, a, den, den)
