@@ -272,10 +272,11 @@ class _Recorder:
             return classmethod(apply)
 
         def on_init(orig):
-            def __init__(self, data, requires_grad=False, dtype=None, name=None):
-                orig(self, data, requires_grad, dtype, name)
+            def __init__(self, *args, **kwargs):
+                orig(self, *args, **kwargs)
                 r = _recorder()
                 if r is not None:
+                    data = args[0] if args else kwargs.get("data")
                     line = _Where() if isinstance(data, np.ndarray) else None
                     r.created[id(self)] = (self, data, line)
             return __init__
@@ -325,22 +326,28 @@ class _Recorder:
         value_hint = ("Python code that depends on it would be frozen at this call's branch. "
                       "Return the tensor from the step and read it outside")
 
+        def arguments(fn: Callable, *args: Any, **kwargs: Any) -> dict:
+            """The arguments of a call of ``fn`` by name, defaults filled in."""
+            bound = inspect.signature(fn).bind(*args, **kwargs)
+            bound.apply_defaults()
+            return bound.arguments
+
         def on_backward(orig):
-            def backward(self, grad=None, retain_graph=False, retain_grads=False,
-                         create_graph=False):
+            def backward(self, *args, **kwargs):
                 r = _recorder()
                 if r is not None:
-                    r.backward(self, grad, retain_grads)
-                return orig(self, grad, retain_graph, retain_grads, create_graph)
+                    a = arguments(orig, self, *args, **kwargs)
+                    r.backward(self, a["grad"], a["retain_grads"])
+                return orig(self, *args, **kwargs)
             return backward
 
         def on_backprop(orig):
-            def backprop(roots, grads, retain_graph, retain_grads=False, targets=None,
-                         create_graph=False):
-                if _recorder() is not None and targets is not None:
+            def backprop(*args, **kwargs):
+                if (_recorder() is not None
+                        and arguments(orig, *args, **kwargs)["targets"] is not None):
                     raise JitError(f"jit: tg.grad inside a compiled step is not supported "
                                    f"({autograd.user_source_line()}); use loss.backward()")
-                return orig(roots, grads, retain_graph, retain_grads, targets, create_graph)
+                return orig(*args, **kwargs)
             return backprop
 
         def on_step(orig):
