@@ -527,3 +527,42 @@ def test_schedules_and_optimiser_checkpoints_between_replays_act_as_eagerly():
     for i, s in o_e["state"].items():
         for key in s:
             assert np.array_equal(s[key], o_j["state"][i][key])
+
+
+def test_an_explicit_l2_cost_term_replays_bit_for_bit():
+    """The course's regularised cost J + λ/(2m)·Σ‖W‖² written with tensor ops."""
+    runs = []
+    for compile_ in (False, True):
+        model, opt, _, X, Y = _setup("mlp_tanh", "sigmoid_bce", "sgd")
+        weights = [layer.weight for layer in model if isinstance(layer, nn.Linear)]
+
+        def cost(out, y, weights=weights):
+            l2 = sum((w ** 2).sum() for w in weights) + sum(w.square().sum() for w in weights)
+            return nn.BCELoss()(out.sigmoid(), y) + 0.7 / (2 * len(y)) * l2
+
+        step = _step(model, opt, cost)
+        runs.append((_train(tg.jit(step) if compile_ else step, X, Y, 40), model.state_dict()))
+    assert runs[0][0] == runs[1][0]
+    for k, v in runs[0][1].items():
+        assert np.array_equal(v, runs[1][1][k])
+
+
+def test_a_matrix_product_after_a_sum_sees_the_eager_memory_layout():
+    """(h @ w).sum(): the gradient reaching the product is sum's broadcast view (zero
+    strides), for which NumPy adds in another order than for a contiguous array; the tape
+    must hand the product that same view (found by the random-graph test)."""
+    r = np.random.default_rng(0)
+    data = [r.standard_normal(s).astype(np.float32) for s in ((64, 1), (1,), (1, 2))]
+
+    def run(x, b, w):
+        x.zero_grad(), b.zero_grad(), w.zero_grad()
+        ((x.exp() + b) @ w).sum().backward()
+
+    eager = [tg.Tensor(d.copy(), requires_grad=True) for d in data]
+    compiled = [tg.Tensor(d.copy(), requires_grad=True) for d in data]
+    step = tg.jit(run)
+    for _ in range(2):
+        run(*eager)
+        step(*compiled)
+        for te, tj in zip(eager, compiled):
+            assert np.array_equal(te.grad, tj.grad)
