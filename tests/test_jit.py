@@ -566,3 +566,27 @@ def test_a_matrix_product_after_a_sum_sees_the_eager_memory_layout():
         step(*compiled)
         for te, tj in zip(eager, compiled):
             assert np.array_equal(te.grad, tj.grad)
+
+
+def test_another_thread_runs_eagerly_while_a_step_records():
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    w = tg.Tensor(np.ones(2), requires_grad=True)
+
+    def slow(x):
+        out = x * w
+        started.set()
+        release.wait(5)
+        return out.sum()
+
+    results = []
+    recording = threading.Thread(target=lambda: results.append(tg.jit(slow)(tg.ones(2))))
+    recording.start()
+    started.wait(5)
+    other = tg.jit(lambda x: (x * 3).sum())
+    assert other(tg.ones(2)).item() == 6.0 and other.recordings == 0  # ran eagerly
+    release.set()
+    recording.join()
+    assert results[0].item() == 2.0
+    assert other(tg.ones(2)).item() == 6.0 and other.recordings == 1

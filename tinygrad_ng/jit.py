@@ -118,11 +118,13 @@ class Jit:
         """Run ``fn`` eagerly and record it. ``check``: the previous tape of this signature,
         whose tensors made from NumPy arrays inside the step must come out the same again
         (else they depend on the data and a replay would freeze them)."""
-        names = _arg_names(self.fn, len(args) - len(kwargs), tuple(kwargs))
+        n = len(args) - len(kwargs)
+        if _active[0] is not None:  # another thread is recording: run eagerly this time
+            return self.fn(*args[:n], **dict(zip(kwargs, args[n:])))
+        names = _arg_names(self.fn, n, tuple(kwargs))
         stale = self.cache.get(key)  # a tape whose guards failed tells which grads were set
         recorder = _Recorder(args, names, set() if stale is None else stale.grads_set())
         with recorder:
-            n = len(args) - len(kwargs)
             result = self.fn(*args[:n], **dict(zip(kwargs, args[n:])))
         self.recordings += 1
         tape = compile_tape(recorder, result)
@@ -239,9 +241,8 @@ class _Recorder:
 
     # ---------------------------------------------------------------- install / remove
     def __enter__(self) -> _Recorder:
-        if _active[0] is not None:
-            raise JitError("jit: another thread is recording a compiled step; record one "
-                           "step at a time")
+        if _active[0] is not None:  # (Jit._record checks first; this is the last guard)
+            raise JitError("jit: another thread is recording a compiled step")
         from tinygrad_ng.functional import dropout as _  # noqa: F401  (loads the modules)
         from tinygrad_ng.nn.module import Module
         from tinygrad_ng.optim.optimizer import Optimizer
