@@ -187,8 +187,9 @@ def _set_grads_none(cells: list[list]) -> None:
         cell[0].grad = None
 
 
-def _set_grad(cell: list, buf: np.ndarray) -> None:
-    cell[0].grad = buf
+def _set_grads(pairs: list[tuple[list, np.ndarray]]) -> None:
+    for cell, buf in pairs:
+        cell[0].grad = buf
 
 
 def _add_grad(cell: list, buf: np.ndarray) -> None:
@@ -285,6 +286,7 @@ class Compiler:
         self.checks: dict[int, tuple[Tensor, np.ndarray]] = {}  # .grad to compare
         self.covered: set[int] = set()  # ids of arrays a recorded effect may change
         self.cellmap: dict[int, list] = {}
+        self.grads_to_set: list[tuple[list, np.ndarray]] = []  # (cell, gradient) of a pass
         self.names = jit_kernels.Names()
 
     # ---------------------------------------------------------------- emitting
@@ -596,6 +598,9 @@ class Compiler:
                 raise JitError(f"jit: backward ({line}) reaches a graph built before the step "
                                "was called; compute it inside the step, or detach() it")
             self.store(leaf, self.total(contribs, leaf), leaves.get(key, True))
+        if self.grads_to_set:
+            self.emit(_set_grads, self.grads_to_set, effect=True)
+            self.grads_to_set = []
 
     def seed(self, root: Tensor, grad: Any) -> np.ndarray:
         if grad is None:
@@ -679,7 +684,7 @@ class Compiler:
                 self.emit(np.copyto, own, buf)
                 buf = own
             self.handed.add(id(buf))
-            self.emit(_set_grad, cell, buf, effect=True)
+            self.grads_to_set.append((cell, buf))
             self.checks[id(leaf)] = (leaf, buf)
             self.reset.discard(id(leaf))
         else:
