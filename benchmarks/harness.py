@@ -59,6 +59,7 @@ HERE = Path(__file__).resolve().parent
 ENGINES: dict[str, tuple[str, str]] = {
     "numpy": ("workloads_numpy", "numpy"),
     "tinygrad_ng": ("workloads_tinygrad", "tinygrad_ng"),
+    "tinygrad_ng_jit": ("workloads_tinygrad_jit", "tinygrad_ng"),  # the same, via tg.jit
     "torch": ("workloads_torch", "torch"),
     "mygrad": ("workloads_mygrad", "mygrad"),
 }
@@ -66,12 +67,14 @@ FLOOR = "numpy"
 WORKLOADS = ("W1", "W2", "W3", "W3-1M", "W4", "W5", "W6", *cnn.WORKLOADS, "W9")
 #: Workloads too long to repeat or to run on every peer: run once (``--long-repeats``), on
 #: the floor and these engines by default (``--long-engines`` overrides).
-LONG: dict[str, tuple[str, ...]] = {"W3-1M": ("tinygrad_ng",), "W6": ("tinygrad_ng", "torch")}
+LONG: dict[str, tuple[str, ...]] = {"W3-1M": ("tinygrad_ng",),
+                                    "W6": ("tinygrad_ng", "tinygrad_ng_jit", "torch")}
 
 #: What the table shows per workload: (metric, unit, is_cost). Costs (time, memory) get a
 #: ratio to the floor; the other metrics are results that every engine should agree on.
 METRICS: dict[str, list[tuple[str, str, bool]]] = {
-    "W1": [("step_ms", "ms/step", True), ("loss", "loss after the steps", False)],
+    "W1": [("step_ms", "ms/step", True), ("loss", "loss after the steps", False),
+           ("step_over_blas", "step ÷ its 8 matrix products alone", True)],
     "W2": [("us_per_op", "µs/op, fwd+bwd", True), ("fwd_us_per_op", "µs/op, fwd", True),
            ("bwd_us_per_op", "µs/op, bwd", True), ("grad_mean", "mean ∂out/∂x0", False)],
     "W3": [("total_s", "s, fwd+bwd", True), ("forward_s", "s, fwd", True),
@@ -104,6 +107,14 @@ TARGETS = [
 for _size, _configs in cnn.CONFIGS.items():
     wl.CONFIGS[_size].update(_configs)
 wl.DESCRIPTIONS.update(cnn.DESCRIPTIONS)
+
+#: Targets of issue 19 for the compiled steps (engine ``tinygrad_ng_jit``).
+JIT_TARGETS = [
+    ("W1", "step_over_blas", None, 1.1, "W1 step ≤ 1.1× its 8 matrix products alone"),
+    ("W2", "us_per_op", "numpy", 1.5, "W2 per op ≤ 1.5× NumPy"),
+    ("W4", "train_s", "numpy", 0.9, "W4 ≤ 0.9× NumPy"),
+    ("W6", "train_s", "numpy", 1.0, "W6 ≤ 1.0× NumPy"),
+]
 
 
 # ============================================================================ worker side
@@ -142,8 +153,30 @@ def measure_mlp_step(eng, cfg: dict, seed: int) -> dict:
     net = eng.make_net(wl.init_params(cfg["sizes"], seed), "softmax", "sgd", cfg["lr"])
     data = eng.batch(X, y, "softmax")
     times, loss = _time_runs(lambda: net.step(data), cfg["warmup"], cfg["steps"])
+    blas = _blas_only_ms(cfg, X)
     return {"step_ms": min(times) * 1e3, "step_ms_median": statistics.median(times) * 1e3,
-            "loss": loss}
+            "loss": loss, "blas_ms": blas, "step_over_blas": min(times) * 1e3 / blas}
+
+
+def _blas_only_ms(cfg: dict, X: np.ndarray) -> float:
+    """The fastest time of W1's eight matrix products alone (forward X·W1ᵀ, A1·W2ᵀ, A2·W3ᵀ;
+    backward dZ·W and dZᵀ·A of each layer but the input's dX), measured in the same worker:
+    the physical limit of any engine calling the same BLAS for this step."""
+    sizes = cfg["sizes"]
+    Ws = [np.ones((n_out, n_in), np.float32) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    acts = [X] + [np.ones((len(X), n), np.float32) for n in sizes[1:-1]]
+    dZs = [np.ones((len(X), n), np.float32) for n in sizes[1:]]
+
+    def products() -> None:
+        for A, W in zip(acts, Ws):
+            A @ W.T
+        for l, (A, dZ) in enumerate(zip(acts, dZs)):
+            dZ.T @ A
+            if l:
+                dZ @ Ws[l]
+
+    times, _ = _time_runs(products, cfg["warmup"], cfg["steps"])
+    return min(times) * 1e3
 
 
 def measure_peak_memory(eng, cfg: dict, seed: int) -> dict:
@@ -406,9 +439,10 @@ def summarize(raw: dict[str, dict[str, list[dict]]]) -> dict:
     return summary
 
 
-def target_rows(results: dict, engine: str = "tinygrad_ng") -> list[dict]:
+def target_rows(results: dict, engine: str = "tinygrad_ng",
+                targets: list | None = None) -> list[dict]:
     rows = []
-    for workload, metric, against, threshold, text in TARGETS:
+    for workload, metric, against, threshold, text in TARGETS if targets is None else targets:
         entry = results["summary"].get(workload, {}).get(metric, {}).get(engine)
         if entry is None:
             value, note = None, "not measured"
@@ -418,7 +452,7 @@ def target_rows(results: dict, engine: str = "tinygrad_ng") -> list[dict]:
             value = entry.get(f"ratio_to_{against}")
             note = "" if value is not None else f"{against} not measured"
         rows.append({"target": text, "value": value, "threshold": threshold,
-                     "unit": "s" if against is None else "×",
+                     "unit": "s" if against is None and metric.endswith("_s") else "×",
                      "met": None if value is None else value <= threshold, "note": note})
     return rows
 
@@ -468,12 +502,17 @@ def format_report(results: dict) -> str:
                     text += f" ({_fmt(entry['ratio_to_numpy'])}×)"
                 cells.append(text)
             lines.append(f"| {workload} | {unit} | " + " | ".join(cells) + " |")
-    lines += ["", "Targets for tinygrad_ng (issue 8):", "",
-              "| target | measured | met |", "|---|---|---|"]
-    for row in target_rows(results):
-        value = "—" if row["value"] is None else f"{_fmt(row['value'])} {row['unit']}"
-        met = {True: "yes", False: "**no**", None: row["note"]}[row["met"]]
-        lines.append(f"| {row['target']} | {value} | {met} |")
+    for title, engine, targets in (("tinygrad_ng (issue 8)", "tinygrad_ng", TARGETS),
+                                   ("tinygrad_ng_jit (issue 19)", "tinygrad_ng_jit",
+                                    JIT_TARGETS)):
+        if engine not in results["engines"]:
+            continue
+        lines += ["", f"Targets for {title}:", "", "| target | measured | met |",
+                  "|---|---|---|"]
+        for row in target_rows(results, engine, targets):
+            value = "—" if row["value"] is None else f"{_fmt(row['value'])} {row['unit']}"
+            met = {True: "yes", False: "**no**", None: row["note"]}[row["met"]]
+            lines.append(f"| {row['target']} | {value} | {met} |")
     errors = [(w, e, r["error"]) for w, by in results["raw"].items() for e, runs in by.items()
               for r in runs if "error" in r]
     for w, e, err in errors:

@@ -40,13 +40,16 @@ class Net:
         opt = optim.SGD if optimizer == "sgd" else optim.Adam
         self.opt = opt(self.model.parameters(), lr=lr)
 
-    def step(self, batch: tuple[tg.Tensor, tg.Tensor]) -> float:
-        X, Y = batch
+    def train_step(self, X: tg.Tensor, Y: tg.Tensor) -> tg.Tensor:
+        """One step on a batch: forward, backward, update; returns the cost."""
         self.opt.zero_grad()
         loss = self.loss_fn(self.model(X), Y)
         loss.backward()
         self.opt.step()
-        return loss.item()
+        return loss
+
+    def step(self, batch: tuple[tg.Tensor, tg.Tensor]) -> float:
+        return self.train_step(*batch).item()
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         with tg.no_grad():

@@ -66,6 +66,7 @@ from .gradcheck import (
     gradgradcheck,
     numerical_grad,
 )
+from .jit import JitError, jit
 from .random import manual_seed
 from .tensor import (
     Tensor,
@@ -108,8 +109,8 @@ def __getattr__(name: str):
 __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GradientCheckReport", "Tensor", "arange",
     "check_model_gradients", "concatenate", "detect_anomaly", "enable_grad", "eye", "full",
-    "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed",
-    "no_grad",
+    "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "jit",
+    "JitError", "manual_seed", "no_grad",
     "numerical_grad", "ones", "rand", "randn", "set_default_dtype", "set_grad_enabled",
     "stack", "where", "zeros", "autograd", "data", "functional", "metrics", "tune", "utils", "xp",
     "Size", "ValuesIndices", "bool_", "cat", "double", "empty", "float16",

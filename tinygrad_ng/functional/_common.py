@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 from .. import xp
-from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 
 
@@ -21,8 +20,7 @@ def _float_tensor(x: Any) -> Tensor:
     """``x`` as a tensor of a floating dtype (integers and bools become the default float)."""
     if type(x) is Tensor and x.data.dtype.kind == "f":  # the usual case, checked cheaply
         return x
-    t = _tensor(x)
-    return t if t.dtype.kind == "f" else Tensor(t.data.astype(get_default_dtype()))
+    return _tensor(x)._floating()
 
 
 def _axis(axis: int, t: Tensor, op: str) -> int:

@@ -54,10 +54,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     if not training or p == 0:
         return x
     keep_prob = 1 - p
-    if random.is_legacy():  # the course's np.random.rand(*A.shape) < keep_prob, A = x.T
-        mask = random.source().random(x.shape[::-1]).T < keep_prob
-    else:
-        mask = random.generator().random(x.shape) < keep_prob
+    mask = draw_mask(x.shape, keep_prob)
     return Dropout.apply(x, mask=mask, scale=1 / keep_prob if keep_prob > 0 else 0.0)
 
 
@@ -80,3 +77,13 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True) -> Tensor:  # n
     keep = random.generator().random(x.shape[:2] + (1, 1)) < keep_prob
     scale = keep * (1 / keep_prob) if keep_prob > 0 else np.zeros(keep.shape)
     return x * Tensor(scale.astype(x.dtype))  # a product: differentiable to any order
+
+
+def draw_mask(shape: tuple[int, ...], keep_prob: float) -> np.ndarray:
+    """The dropout mask d: True with probability keep_prob, from the library's generator
+    (in legacy mode the course's ``np.random.rand(*A.shape) < keep_prob`` for ``A = x.T``,
+    transposed back). ``tg.jit`` calls it again on every replay, so a compiled step draws
+    fresh masks in the same order as the eager step."""
+    if random.is_legacy():
+        return random.source().random(shape[::-1]).T < keep_prob
+    return random.generator().random(shape) < keep_prob

@@ -145,12 +145,8 @@ def batch_norm(x: Any, gamma: Any = None, beta: Any = None, running_mean: Any = 
                          f"input of shape {x.shape}")
     batch: dict = {}
     out = BatchNorm.apply(x, gamma, beta, eps=eps, batch_stats=batch)
-    if tracked:  # r ← (1 − momentum)·r + momentum·stat, in place
-        n = batch["count"]
-        running_mean *= 1 - momentum
-        running_mean += momentum * batch["mean"]
-        running_var *= 1 - momentum
-        running_var += (momentum * n / (n - 1)) * batch["var"]
+    if tracked:
+        update_running_stats(running_mean, running_var, batch, momentum)
     return out
 
 
@@ -232,3 +228,14 @@ def normalize(x: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tenso
     """``x / max(‖x‖_p, eps)`` along ``dim`` (PyTorch's ``F.normalize``: unit vectors)."""
     x = _float_tensor(x)
     return x / x.norm(p, dim=dim, keepdim=True).clamp_min(eps)
+
+
+def update_running_stats(running_mean: np.ndarray, running_var: np.ndarray, batch: dict,
+                         momentum: float) -> None:
+    """r ← (1 − momentum)·r + momentum·stat, in place, from the ``batch_stats`` that
+    :class:`BatchNorm`'s forward filled (the variance unbiased: σ²·m/(m − 1))."""
+    n = batch["count"]
+    running_mean *= 1 - momentum
+    running_mean += momentum * batch["mean"]
+    running_var *= 1 - momentum
+    running_var += (momentum * n / (n - 1)) * batch["var"]
