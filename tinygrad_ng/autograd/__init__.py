@@ -390,7 +390,7 @@ def _backprop(roots: list[Tensor], grads: list, retain_graph: bool, retain_grads
             if needed and g is not None:
                 data = parent.data
                 if graph:
-                    g = _conform_tensor(g, parent, ctx)
+                    g = _conform(g, data, ctx, True)
                 elif type(g) is not ndarray or g.shape != data.shape or (
                         g.dtype is not data.dtype and g.dtype != data.dtype):
                     g = _conform(g, data, ctx)
@@ -519,37 +519,26 @@ def _spread(ctx, grads: tuple) -> tuple:
     return tuple(full)
 
 
-def _conform(g, data: np.ndarray, ctx) -> np.ndarray:
+def _conform(g, data: np.ndarray, ctx, graph: bool = False):
     """Un-broadcast ``g`` to the input's shape and cast it to the input's dtype (``ctx``:
-    the node whose backward returned ``g``; None for the gradient a backward starts from)."""
-    g = np.asarray(g)
+    the node whose backward returned ``g``; None for the gradient a backward starts from).
+    Under ``create_graph`` (``graph``) ``g`` is a Tensor (an array becomes a constant) and
+    the sum and the cast are recorded."""
+    if graph:
+        from .. import xp
+        from ..tensor import Tensor
+
+        g, sum_to = (g if isinstance(g, Tensor) else Tensor(np.asarray(g))), xp.sum_to
+    else:
+        g, sum_to = np.asarray(g), unbroadcast
     if g.shape != data.shape:
-        g = unbroadcast(g, data.shape)
+        g = sum_to(g, data.shape)
         if g.shape != data.shape:
             op = "backward()" if ctx is None else f"{ctx.op_name}.backward"
             raise RuntimeError(f"{op} returned a gradient of shape {g.shape} "
                                f"for an input of shape {data.shape}")
     if g.dtype != data.dtype:
         g = g.astype(data.dtype)
-    return g
-
-
-def _conform_tensor(g, parent: Tensor, ctx) -> Tensor:
-    """:func:`_conform` for a gradient that is a Tensor (``create_graph=True``): an array
-    becomes a constant, the broadcast sum and the cast are recorded."""
-    from .. import xp
-    from ..tensor import Tensor
-
-    if not isinstance(g, Tensor):
-        g = Tensor(np.asarray(g))
-    if g.shape != parent.shape:
-        g = xp.sum_to(g, parent.shape)
-        if g.shape != parent.shape:
-            op = "backward()" if ctx is None else f"{ctx.op_name}.backward"
-            raise RuntimeError(f"{op} returned a gradient of shape {g.shape} "
-                               f"for an input of shape {parent.shape}")
-    if g.dtype != parent.dtype:
-        g = g.astype(parent.dtype)
     return g
 
 
