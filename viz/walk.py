@@ -1,7 +1,9 @@
 """Walking a computation graph without recursion (graphs may be a million ops deep).
 
 A graph is reached from its root through ``tensor._ctx.parents``; a parent that is not a
-Tensor (a boolean mask, an index array) is an argument of the op, not a node.
+Tensor (a boolean mask, an index array) is an argument of the op, not a node. A constant
+computed from a named tensor (``1 - y``) is reached through the op the engine kept for
+drawings (:func:`node_of`), so it is drawn as the user wrote it.
 """
 
 from __future__ import annotations
@@ -9,14 +11,25 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Container
 
+from tinygrad_ng.autograd import recipe
+from tinygrad_ng.function import Function
 from tinygrad_ng.tensor import Tensor
+
+
+def node_of(t: Tensor) -> Function | None:
+    """The op a drawing shows as computing ``t``: its graph node, or for a constant
+    expression of a named tensor (``1 - y``, recorded by no graph) the op the engine kept
+    for drawings; None for a leaf."""
+    ctx = t._ctx
+    return ctx if ctx is not None else recipe(t)
 
 
 def tensor_parents(t: Tensor) -> list[Tensor]:
     """The tensors ``t`` was computed from (empty for a leaf)."""
-    if t._ctx is None:
+    ctx = node_of(t)
+    if ctx is None:
         return []
-    return [p for p in t._ctx.parents if isinstance(p, Tensor)]
+    return [p for p in ctx.parents if isinstance(p, Tensor)]
 
 
 def nearest_first(root: Tensor) -> list[Tensor]:
@@ -75,8 +88,9 @@ def uses(nodes: list[Tensor]) -> dict[int, list[tuple[int, int]]]:
     ``nodes`` use it (``x * x``: two edges into one child)."""
     out: dict[int, list[tuple[int, int]]] = {}
     for t in nodes:
-        if t._ctx is not None:
-            for slot, p in enumerate(t._ctx.parents):
+        ctx = node_of(t)
+        if ctx is not None:
+            for slot, p in enumerate(ctx.parents):
                 if isinstance(p, Tensor):
                     out.setdefault(id(p), []).append((id(t), slot))
     return out
