@@ -175,7 +175,8 @@ class Function:
             result._ctx = None
             if state.grad:  # a constant expression: kept for drawings if it names an input
                 for a in args:
-                    if isinstance(a, Tensor) and (a.name is not None or id(a) in recipes):
+                    if type(a) is Tensor and (a.name is not None or
+                                              (recipes and id(a) in recipes)):
                         _keep_recipe(ctx, args, kwargs, result)
                         break
         return result
