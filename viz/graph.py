@@ -554,6 +554,10 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
       whose operand the forward broadcast (a bias added to every row of a batch) is marked
       with the axes its gradient was summed over, e.g. ``Σ axis 0 (broadcast)``.
     - A constant used by several ops is drawn next to each of them.
+    - A constant computed from a named tensor is drawn as written: with
+      ``y = Tensor(1.0, name="y")``, ``1 - y`` is the op node ``1 − y`` (value 0) with
+      dashed edges from ``1`` and ``y``, not a constant 0 (up to 8 ops deep; it is still a
+      leaf that needs no gradient). An expression of unnamed constants shows its value.
     - ``rankdir``: ``"LR"`` (left to right, as the course draws) or ``"TB"``.
     - ``max_nodes``: draw only the nodes closest to the output, plus a
       "… N more nodes" marker.
