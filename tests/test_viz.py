@@ -26,7 +26,7 @@ from tinygrad_ng.viz import (
     save_steps,
 )
 from tinygrad_ng.viz.__main__ import main as viz_main
-from tinygrad_ng.viz.walk import nearest_first, topological_order
+from tinygrad_ng.viz.walk import nearest_first, recorded_parents, topological_order
 
 import tinygrad_ng as tg
 from tinygrad_ng import Tensor
@@ -991,3 +991,14 @@ def test_a_named_constant_updated_in_a_loop_keeps_no_growing_history():
     assert depth < RECIPE_DEPTH  # the chain was cut, and what came before it is freed
     gc.collect()
     assert first() is None
+
+
+def test_the_recorded_walk_treats_a_kept_constant_expression_as_a_leaf():
+    z = Tensor(2.0, name="z")
+    a = Tensor(0.5, requires_grad=True, name="a")
+    kept = 3 * z
+    J = a * kept
+    drawn = [id(t) for t in topological_order(J)]
+    recorded = [id(t) for t in topological_order(J, parents=recorded_parents)]
+    assert sorted(recorded) == sorted(map(id, (a, kept, J))) and recorded[-1] == id(J)
+    assert id(z) in drawn and len(drawn) == 5  # a, 3, z, 3·z, J

@@ -237,12 +237,12 @@ def _keep_recipe(ctx: Function, args: tuple, kwargs: dict, result: Tensor) -> No
         if isinstance(a, Tensor):
             kept = recipes.get(id(a))
             if kept is not None:
-                depth = max(depth, kept.depth + 1)
+                depth = max(depth, kept.kept_depth + 1)
             elif a.name is not None:
                 depth = max(depth, 1)
     if 0 < depth <= autograd.RECIPE_DEPTH:
         ctx.parents = args
-        ctx.depth = depth
+        ctx.kept_depth = depth
         ctx.seq = next(autograd.sequence)
         ctx.scope = autograd.scopes[-1] if autograd.scopes else None
         if kwargs:

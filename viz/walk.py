@@ -9,7 +9,7 @@ drawings (:func:`node_of`), so it is drawn as the user wrote it.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Container
+from collections.abc import Callable, Container
 
 from tinygrad_ng.autograd import recipe
 from tinygrad_ng.function import Function
@@ -25,11 +25,19 @@ def node_of(t: Tensor) -> Function | None:
 
 
 def tensor_parents(t: Tensor) -> list[Tensor]:
-    """The tensors ``t`` was computed from (empty for a leaf)."""
+    """The tensors ``t`` was computed from, as a drawing shows them (empty for a leaf)."""
     ctx = node_of(t)
     if ctx is None:
         return []
     return [p for p in ctx.parents if isinstance(p, Tensor)]
+
+
+def recorded_parents(t: Tensor) -> list[Tensor]:
+    """The tensors ``t``'s recorded graph node was computed from (empty for a leaf, a kept
+    constant expression included)."""
+    if t._ctx is None:
+        return []
+    return [p for p in t._ctx.parents if isinstance(p, Tensor)]
 
 
 def nearest_first(root: Tensor) -> list[Tensor]:
@@ -50,21 +58,25 @@ def nearest_first(root: Tensor) -> list[Tensor]:
     return order
 
 
-def topological_order(root: Tensor, within: Container[int] | None = None) -> list[Tensor]:
+def topological_order(root: Tensor, within: Container[int] | None = None,
+                      parents: Callable[[Tensor], list[Tensor]] = tensor_parents
+                      ) -> list[Tensor]:
     """Every tensor ``root`` depends on, each after all of its parents (root last).
 
     ``within`` (a set of tensor ids) restricts the walk to those tensors, e.g. the part of a
-    graph a drawing shows. Depth-first post-order with an explicit stack of parent iterators.
+    graph a drawing shows; ``parents=recorded_parents`` walks the recorded graph only (a
+    kept constant expression is a leaf, as for backward). Depth-first post-order with an
+    explicit stack of parent iterators.
     """
     order: list[Tensor] = []
     seen = {id(root)}
-    stack = [(root, iter(tensor_parents(root)))]
+    stack = [(root, iter(parents(root)))]
     while stack:
-        node, parents = stack[-1]
-        for p in parents:
+        node, todo = stack[-1]
+        for p in todo:
             if id(p) not in seen and (within is None or id(p) in within):
                 seen.add(id(p))
-                stack.append((p, iter(tensor_parents(p))))
+                stack.append((p, iter(parents(p))))
                 break
         else:
             stack.pop()

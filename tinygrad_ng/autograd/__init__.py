@@ -108,7 +108,7 @@ RECIPE_DEPTH = 8
 def keep_recipe(t: Tensor, ctx: Any) -> None:
     """Keep ``ctx`` as the op that computed the constant ``t``, for as long as ``t`` lives."""
     key = id(t)
-    ctx.ref = weakref.ref(t, lambda _: recipes.pop(key, None))
+    ctx.kept_ref = weakref.ref(t, lambda _: recipes.pop(key, None))
     recipes[key] = ctx
 
 
@@ -116,7 +116,7 @@ def recipe(t: Tensor) -> Any:
     """The op a kept constant expression ``t`` was computed by (see :data:`recipes`), else
     None."""
     ctx = recipes.get(id(t))
-    return ctx if ctx is not None and ctx.ref() is t else None
+    return ctx if ctx is not None and ctx.kept_ref() is t else None
 
 # ----------------------------------------------------------------------------- module scopes
 # nn.Module.__call__ pushes its dotted name here, and every node records the innermost one
