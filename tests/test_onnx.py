@@ -558,3 +558,13 @@ def test_onnx_is_imported_only_when_used():
             "assert 'onnx' not in sys.modules and 'tinygrad_ng.onnx' not in sys.modules; "
             "tg.onnx.export; assert 'tinygrad_ng.onnx' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_constant_expression_of_a_named_tensor_is_exported_as_its_value():
+    scale = tg.Tensor(np.float32(0.25), name="scale")  # 1 − scale: kept for drawings only
+
+    def model(x):
+        return x * (1 - scale)
+
+    proto = assert_exports(model, randn(3, 4))
+    assert [n.op_type for n in proto.graph.node] == ["Mul"]

@@ -3,8 +3,10 @@ backprop frames and plots."""
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
+import weakref
 
 import graphviz
 import hypothesis.strategies as st
@@ -24,11 +26,11 @@ from tinygrad_ng.viz import (
     save_steps,
 )
 from tinygrad_ng.viz.__main__ import main as viz_main
-from tinygrad_ng.viz.walk import nearest_first, topological_order
+from tinygrad_ng.viz.walk import nearest_first, recorded_parents, topological_order
 
 import tinygrad_ng as tg
 from tinygrad_ng import Tensor
-from tinygrad_ng.autograd import scope
+from tinygrad_ng.autograd import RECIPE_DEPTH, recipe, recipes, scope
 
 NODE = re.compile(r"^\t+(\w+) \[(.*)\]$")
 EDGE = re.compile(r"^\t+(\w+) -> (\w+) \[(.*)\]$")
@@ -923,3 +925,80 @@ def test_a_constant_used_by_several_ops_is_drawn_next_to_each_use():
     twos = [n for n, attrs in nodes.items() if "<B>2</B>" in attrs]
     assert len(twos) == 1  # the copies inside a and b are part of their module's box
     assert [b for a, b, _ in edges if a == twos[0]] == [node_titled(nodes, "mul#3 = mul#2 · 2")]
+
+
+# ----------------------------------------------------------------------------- constant expressions
+def logistic_loss(y: Tensor, a: Tensor) -> Tensor:
+    """The course's logistic loss of a prediction ``a`` for a label ``y``."""
+    return -(y * a.log() + (1 - y) * (1 - a).log())
+
+
+def test_a_constant_expression_of_a_named_tensor_is_drawn_as_written():
+    y = Tensor(1.0, name="y")
+    a = Tensor(0.7, requires_grad=True, name="a")
+    J = logistic_loss(y, a)
+    J.backward()
+    nodes, edges = parse(draw_graph(J))
+    sub = node_titled(nodes, "sub#1 = 1 − y")  # (1 − y), not a constant 0
+    assert "ellipse" in nodes[sub] and "sub · scalar" in nodes[sub]
+    assert "value = 0<" in nodes[sub] and "grad" not in nodes[sub]
+    into = {a_: attrs for a_, b, attrs in edges if b == sub}  # inputs 1 (a copy) and y
+    assert len(into) == 2 and node_titled(nodes, "y") in into
+    assert ["<B>1</B>" in nodes[n] for n in into] .count(True) == 1
+    assert all(attrs == 'style="dashed" color="#94a3b8"' for attrs in into.values())
+    assert "<B>mul#2 = sub#1 · log#2</B>" in draw_graph(J).source
+    assert np.isclose(a.grad, -1 / 0.7)  # the gradient is what it was
+
+
+def test_an_unnamed_constant_expression_stays_folded():
+    y = Tensor(1.0)
+    a = Tensor(0.7, requires_grad=True, name="a")
+    nodes, _ = parse(draw_graph(logistic_loss(y, a)))
+    assert "constant ·" in nodes[node_titled(nodes, "0")]  # (1 − 1) folded into 0, as before
+    node_titled(nodes, "mul#2 = 0 · log#2")
+    assert not any("1 − 1" in attrs for attrs in nodes.values())
+
+
+def test_a_kept_constant_expression_is_still_a_leaf_that_needs_no_grad():
+    y = Tensor(1.0, name="y")
+    for t in (1 - y, (1 - y) * 2, y.exp(), -y):
+        assert t.is_leaf and not t.requires_grad and t._ctx is None and t.grad is None
+        assert recipe(t) is not None and recipe(t).parents  # what a drawing shows
+    with tg.no_grad():
+        assert recipe(1 - y) is None  # no_grad: nothing is kept
+    assert recipe(Tensor(1.0) - 1) is None and recipe(y) is None
+
+
+def test_a_kept_constant_expression_dies_with_its_tensor():
+    y = Tensor(np.ones(3), name="y")
+    t = 1 - y
+    ref = weakref.ref(recipe(t))
+    before = len(recipes)
+    del t
+    gc.collect()
+    assert ref() is None and len(recipes) == before - 1
+
+
+def test_a_named_constant_updated_in_a_loop_keeps_no_growing_history():
+    lr = Tensor(0.1, name="lr")
+    lr = lr * 0.9
+    first = weakref.ref(lr)
+    for _ in range(3 * RECIPE_DEPTH):
+        lr = lr * 0.9
+    depth, t = 0, lr
+    while (ctx := recipe(t)) is not None:
+        depth, t = depth + 1, ctx.parents[0]
+    assert depth < RECIPE_DEPTH  # the chain was cut, and what came before it is freed
+    gc.collect()
+    assert first() is None
+
+
+def test_the_recorded_walk_treats_a_kept_constant_expression_as_a_leaf():
+    z = Tensor(2.0, name="z")
+    a = Tensor(0.5, requires_grad=True, name="a")
+    kept = 3 * z
+    J = a * kept
+    drawn = [id(t) for t in topological_order(J)]
+    recorded = [id(t) for t in topological_order(J, parents=recorded_parents)]
+    assert sorted(recorded) == sorted(map(id, (a, kept, J))) and recorded[-1] == id(J)
+    assert id(z) in drawn and len(drawn) == 5  # a, 3, z, 3·z, J

@@ -213,3 +213,15 @@ def test_negative_factors_are_parenthesised():
     J = -x
     J.name = "J"
     assert backprop_html(J).captions()[1].splitlines()[0] == "∂J/∂x = ∂J/∂J · ∂J/∂x = 1 · (-1) = -1"
+
+
+@pytest.mark.parametrize("layout", ["dot", "simple"])
+def test_a_constant_expression_of_a_named_tensor_is_an_op_node_without_a_step(layout):
+    y = Tensor(1.0, name="y")
+    a = Tensor(0.7, requires_grad=True, name="a")
+    J = -(y * a.log() + (1 - y) * (1 - a).log())
+    page = backprop_html(J, layout=layout)
+    sub = [n for n in page.data["nodes"].values() if n["title"] == "sub#1 = 1 − y"]
+    assert len(sub) == 1 and sub[0]["kind"] == "op" and sub[0]["op"] == "sub"
+    assert "sub#1" not in [s["label"] for s in page.data["steps"]]  # a constant: no gradient
+    assert "sub#1 = 1 − y" in page.data["layouts"]["expanded"]["svg"]

@@ -173,6 +173,12 @@ class Function:
         else:
             result.requires_grad = False
             result._ctx = None
+            if state.grad:  # a constant expression: kept for drawings if it names an input
+                for a in args:
+                    if type(a) is Tensor and (a.name is not None or
+                                              (recipes and id(a) in recipes)):
+                        _keep_recipe(ctx, args, kwargs, result)
+                        break
         return result
 
 
@@ -220,6 +226,28 @@ _new = object.__new__  # (faster than looking up object.__new__ on every call)
 _get_modes, _set_modes, _reset_modes = (autograd.errmodes.get, autograd.errmodes.set,
                                         autograd.errmodes.reset)
 _QUIET, _WARN, _is_default = autograd.QUIET, autograd.WARN, autograd.is_default
+recipes = autograd.recipes
+
+
+def _keep_recipe(ctx: Function, args: tuple, kwargs: dict, result: Tensor) -> None:
+    """Keep ``result``'s op in :data:`autograd.recipes` when an input carries a name or is
+    itself a kept expression (up to :data:`autograd.RECIPE_DEPTH` ops deep); drawings only."""
+    depth = 0
+    for a in args:
+        if isinstance(a, Tensor):
+            kept = recipes.get(id(a))
+            if kept is not None:
+                depth = max(depth, kept.kept_depth + 1)
+            elif a.name is not None:
+                depth = max(depth, 1)
+    if 0 < depth <= autograd.RECIPE_DEPTH:
+        ctx.parents = args
+        ctx.kept_depth = depth
+        ctx.seq = next(autograd.sequence)
+        ctx.scope = autograd.scopes[-1] if autograd.scopes else None
+        if kwargs:
+            ctx.kwargs = kwargs
+        autograd.keep_recipe(result, ctx)
 
 
 def _as_graph_tensor(a: Any, ctx: Function, node: Tensor) -> Any:

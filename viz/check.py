@@ -18,7 +18,7 @@ from tinygrad_ng.dtypes import default_dtype
 from tinygrad_ng.gradcheck import central_differences, grad, relative_difference
 from tinygrad_ng.tensor import Tensor
 
-from .walk import topological_order
+from .walk import recorded_parents, topological_order
 
 #: Relative differences below these are "green" (correct) and "amber" (suspicious);
 #: anything larger is "red" (a bug).
@@ -84,7 +84,7 @@ def check_graph(root: Tensor, eps: float = 1e-6) -> list[LeafCheck]:
     """
     if root._ctx is None:
         raise ValueError("check: the root is a leaf, there is no graph to check")
-    order = topological_order(root)
+    order = topological_order(root, parents=recorded_parents)
     leaves = [t for t in order if t._ctx is None and t.requires_grad]
     weight = None if root.size == 1 else np.random.default_rng(0).standard_normal(root.shape)
     state = random.get_state()

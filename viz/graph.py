@@ -27,7 +27,7 @@ from tinygrad_ng.tensor import Tensor
 from . import dot as D
 from . import labels as L
 from .check import check_graph
-from .walk import consumers, nearest_first, tensor_parents, topological_order, uses
+from .walk import consumers, nearest_first, node_of, tensor_parents, topological_order, uses
 
 INSTALL_GRAPHVIZ = (
     "Install it with `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
@@ -285,7 +285,7 @@ class Picture:
         for t in self.nodes:
             if len(self.used_by[id(t)]) > 1 and self.labels.kind(t) == L.CONSTANT:
                 for child in dict.fromkeys(self.used_by[id(t)]):
-                    for slot, p in enumerate(child._ctx.parents):
+                    for slot, p in enumerate(node_of(child).parents):
                         if p is t:
                             yield child, slot, t
 
@@ -295,7 +295,7 @@ class Picture:
         attrs = dict(STYLE[kind])
         head = self.labels.title(t)
         rows = [f"<B>{L.esc(head)}</B>"]
-        what = t._ctx.op_name if kind == L.OP else kind
+        what = node_of(t).op_name if kind == L.OP else kind
         rows.append(f'<FONT POINT-SIZE="9" COLOR="{L.MUTED_COLOR}">'
                     f"{L.esc(what)} · {L.esc(L.shape_text(t))}</FONT>")
         if show_values and kind != L.CONSTANT:
@@ -324,7 +324,7 @@ class Picture:
     # ------------------------------------------------------------------ one edge
     def edge_attrs(self, child: Tensor, slot: int, show_formulas: bool,
                    show_grads: bool) -> dict[str, str]:
-        ctx = child._ctx
+        ctx = node_of(child)
         if not ctx.needs_input_grad[slot]:
             return dict(NO_GRAD_EDGE)
         rows = []
@@ -350,11 +350,12 @@ class Picture:
     def scope_of(self, t: Tensor) -> str | None:
         """The module that produced ``t``; a parameter or constant joins its consumers'
         module when they all share one."""
-        if t._ctx is not None:
-            return t._ctx.scope
+        ctx = node_of(t)
+        if ctx is not None:
+            return ctx.scope
         if self.labels.kind(t) == L.INPUT:
             return None
-        scopes = {c._ctx.scope for c in self.used_by[id(t)]}
+        scopes = {node_of(c).scope for c in self.used_by[id(t)]}
         return scopes.pop() if len(scopes) == 1 else None
 
 
@@ -417,9 +418,10 @@ def render_picture(pic: Picture, show_values: bool = True, show_grads: bool = Tr
 
     between_boxes: set[tuple[str, str]] = set()
     for child in pic.nodes:
-        if child._ctx is None:
+        ctx = node_of(child)
+        if ctx is None:
             continue
-        for slot, p in enumerate(child._ctx.parents):
+        for slot, p in enumerate(ctx.parents):
             if not isinstance(p, Tensor) or id(p) not in pic.ids:
                 continue
             copy = pic.copies.get((id(child), slot))  # (a constant drawn once per use)
@@ -484,7 +486,7 @@ def _module_label(name: str, type_name: str | None) -> str:
 def _module_box(scope: str, members: list[Tensor], rep: dict[int, str],
                 pic: Picture) -> dict[str, str]:
     """One box standing for all the nodes a module produced."""
-    ops = Counter(t._ctx.op_name for t in members if t._ctx is not None)
+    ops = Counter(ctx.op_name for t in members if (ctx := node_of(t)) is not None)
     params = [t for t in members if t._ctx is None and t.requires_grad]
     me = rep[id(members[0])]
     outputs = [t for t in members
@@ -552,6 +554,10 @@ def draw_graph(root: Tensor, show_values: bool = True, show_grads: bool = True,
       whose operand the forward broadcast (a bias added to every row of a batch) is marked
       with the axes its gradient was summed over, e.g. ``Σ axis 0 (broadcast)``.
     - A constant used by several ops is drawn next to each of them.
+    - A constant computed from a named tensor is drawn as written: with
+      ``y = Tensor(1.0, name="y")``, ``1 - y`` is the op node ``1 − y`` (value 0) with
+      dashed edges from ``1`` and ``y``, not a constant 0 (up to 8 ops deep; it is still a
+      leaf that needs no gradient). An expression of unnamed constants shows its value.
     - ``rankdir``: ``"LR"`` (left to right, as the course draws) or ``"TB"``.
     - ``max_nodes``: draw only the nodes closest to the output, plus a
       "… N more nodes" marker.

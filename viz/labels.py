@@ -15,6 +15,8 @@ import numpy as np
 
 from tinygrad_ng.tensor import Tensor
 
+from .walk import node_of
+
 #: Arrays up to this many elements are printed whole on nodes; bigger ones are summarised.
 WHOLE_NODE_VALUES = 16
 #: The same limit for the gradients printed on edges (they would crowd the picture).
@@ -157,7 +159,7 @@ class Labels:
         A leaf that requires grad is (usually) a parameter; an unnamed one-element leaf
         that does not is a constant such as the ``3`` of ``3 * v``; any other leaf is data.
         """
-        if t._ctx is not None:
+        if node_of(t) is not None:
             return OP
         if t.requires_grad:
             return PARAMETER
@@ -167,8 +169,9 @@ class Labels:
 
     def _stem(self, t: Tensor) -> str:
         """``mul`` for an op's output, ``leaf`` or ``input`` for a leaf."""
-        if t._ctx is not None:
-            return t._ctx.op_name
+        ctx = node_of(t)
+        if ctx is not None:
+            return ctx.op_name
         return "leaf" if t.requires_grad else "input"
 
     def number(self, order: list[Tensor]) -> None:
@@ -198,9 +201,9 @@ class Labels:
     def title(self, t: Tensor) -> str:
         """Headline of a node: ``u = b · c``, ``sum#1 = sum(x, axis=(1,))``, a leaf's name."""
         label = self.label(t)
-        if t._ctx is None:
+        ctx = node_of(t)
+        if ctx is None:
             return label or (array_text(t.data) if self.kind(t) == CONSTANT else self.kind(t))
-        ctx = t._ctx
         args = [self.operand(p) for p in ctx.parents if isinstance(p, Tensor)]
         kwargs = getattr(ctx, "kwargs", {})
         if ctx.op_name in INFIX and len(args) == 2 and not kwargs:
@@ -222,7 +225,7 @@ class Labels:
         also name its output's placeholder (``output = "a"`` for ``σ'(z) = a(1 − a)``); it
         is replaced by the child's label.
         """
-        ctx = child._ctx
+        ctx = node_of(child)
         cls = type(ctx)
         if not cls.derivatives:
             return None

@@ -1,19 +1,40 @@
 """Walking a computation graph without recursion (graphs may be a million ops deep).
 
 A graph is reached from its root through ``tensor._ctx.parents``; a parent that is not a
-Tensor (a boolean mask, an index array) is an argument of the op, not a node.
+Tensor (a boolean mask, an index array) is an argument of the op, not a node. A constant
+computed from a named tensor (``1 - y``) is reached through the op the engine kept for
+drawings (:func:`node_of`), so it is drawn as the user wrote it.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Container
+from collections.abc import Callable, Container
 
+from tinygrad_ng.autograd import recipe
+from tinygrad_ng.function import Function
 from tinygrad_ng.tensor import Tensor
 
 
+def node_of(t: Tensor) -> Function | None:
+    """The op a drawing shows as computing ``t``: its graph node, or for a constant
+    expression of a named tensor (``1 - y``, recorded by no graph) the op the engine kept
+    for drawings; None for a leaf."""
+    ctx = t._ctx
+    return ctx if ctx is not None else recipe(t)
+
+
 def tensor_parents(t: Tensor) -> list[Tensor]:
-    """The tensors ``t`` was computed from (empty for a leaf)."""
+    """The tensors ``t`` was computed from, as a drawing shows them (empty for a leaf)."""
+    ctx = node_of(t)
+    if ctx is None:
+        return []
+    return [p for p in ctx.parents if isinstance(p, Tensor)]
+
+
+def recorded_parents(t: Tensor) -> list[Tensor]:
+    """The tensors ``t``'s recorded graph node was computed from (empty for a leaf, a kept
+    constant expression included)."""
     if t._ctx is None:
         return []
     return [p for p in t._ctx.parents if isinstance(p, Tensor)]
@@ -37,21 +58,25 @@ def nearest_first(root: Tensor) -> list[Tensor]:
     return order
 
 
-def topological_order(root: Tensor, within: Container[int] | None = None) -> list[Tensor]:
+def topological_order(root: Tensor, within: Container[int] | None = None,
+                      parents: Callable[[Tensor], list[Tensor]] = tensor_parents
+                      ) -> list[Tensor]:
     """Every tensor ``root`` depends on, each after all of its parents (root last).
 
     ``within`` (a set of tensor ids) restricts the walk to those tensors, e.g. the part of a
-    graph a drawing shows. Depth-first post-order with an explicit stack of parent iterators.
+    graph a drawing shows; ``parents=recorded_parents`` walks the recorded graph only (a
+    kept constant expression is a leaf, as for backward). Depth-first post-order with an
+    explicit stack of parent iterators.
     """
     order: list[Tensor] = []
     seen = {id(root)}
-    stack = [(root, iter(tensor_parents(root)))]
+    stack = [(root, iter(parents(root)))]
     while stack:
-        node, parents = stack[-1]
-        for p in parents:
+        node, todo = stack[-1]
+        for p in todo:
             if id(p) not in seen and (within is None or id(p) in within):
                 seen.add(id(p))
-                stack.append((p, iter(tensor_parents(p))))
+                stack.append((p, iter(parents(p))))
                 break
         else:
             stack.pop()
@@ -75,8 +100,9 @@ def uses(nodes: list[Tensor]) -> dict[int, list[tuple[int, int]]]:
     ``nodes`` use it (``x * x``: two edges into one child)."""
     out: dict[int, list[tuple[int, int]]] = {}
     for t in nodes:
-        if t._ctx is not None:
-            for slot, p in enumerate(t._ctx.parents):
+        ctx = node_of(t)
+        if ctx is not None:
+            for slot, p in enumerate(ctx.parents):
                 if isinstance(p, Tensor):
                     out.setdefault(id(p), []).append((id(t), slot))
     return out

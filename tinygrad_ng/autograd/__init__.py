@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import itertools
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from heapq import heappop, heappush
@@ -91,6 +92,31 @@ class set_grad_enabled(_GradMode):  # noqa: N801 (a function in PyTorch's spelli
 
 #: Creation order of graph nodes: a node's inputs always have smaller numbers than it.
 sequence = itertools.count()
+
+#: Expressions of constants kept for drawings only: an op that records no node (no input
+#: requires grad) but has a named input, e.g. ``1 - y`` with ``y = Tensor(1., name="y")``,
+#: keeps its op (``ctx.parents`` set) here under ``id(output)``, so a drawing shows
+#: ``1 − y`` rather than a constant ``0``. The output stays a leaf (``_ctx`` is None):
+#: backpropagation and everything else ignore this table. An entry dies with its tensor
+#: (a weak reference's callback removes it), so an id is never looked up after its reuse.
+recipes: dict[int, Any] = {}
+#: Ops a kept expression may have between it and its named inputs: a named constant updated
+#: in a loop in grad mode keeps no ever-growing history.
+RECIPE_DEPTH = 8
+
+
+def keep_recipe(t: Tensor, ctx: Any) -> None:
+    """Keep ``ctx`` as the op that computed the constant ``t``, for as long as ``t`` lives."""
+    key = id(t)
+    ctx.kept_ref = weakref.ref(t, lambda _: recipes.pop(key, None))
+    recipes[key] = ctx
+
+
+def recipe(t: Tensor) -> Any:
+    """The op a kept constant expression ``t`` was computed by (see :data:`recipes`), else
+    None."""
+    ctx = recipes.get(id(t))
+    return ctx if ctx is not None and ctx.kept_ref() is t else None
 
 # ----------------------------------------------------------------------------- module scopes
 # nn.Module.__call__ pushes its dotted name here, and every node records the innermost one

@@ -214,12 +214,12 @@ def _flatten(result: Any) -> list[Any]:
 
 
 def _topological(outputs: list[Tensor]) -> list[Tensor]:
-    from tinygrad_ng.viz.walk import topological_order
+    from tinygrad_ng.viz.walk import recorded_parents, topological_order
 
     seen: set[int] = set()
     order = []
     for out in outputs:
-        for t in topological_order(out):
+        for t in topological_order(out, parents=recorded_parents):
             if id(t) not in seen:
                 seen.add(id(t))
                 order.append(t)

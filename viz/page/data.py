@@ -16,6 +16,7 @@ from tinygrad_ng.tensor import Tensor
 from .. import labels as L
 from ..graph import INSTALL_GRAPHVIZ, Picture, render_picture, rerun, summed_text
 from ..steps import Replay
+from ..walk import node_of
 from .simple import simple_layout
 
 #: Arrays up to this many elements are shown whole in a tooltip; bigger ones as statistics
@@ -175,7 +176,7 @@ def page_data(pic: Picture, replay: Replay, render: dict[str, Any], collapsed: b
         nodes[key] = {
             "label": pic.labels.label(t) or pic.labels.operand(t),
             "title": pic.labels.title(t), "kind": pic.labels.kind(t),
-            "op": t._ctx.op_name if t._ctx is not None else None,
+            "op": ctx.op_name if (ctx := node_of(t)) is not None else None,
             "scope": pic.scope_of(t), "dtype": t.dtype.name,
             "value": array_info(t.data), "grad": array_info(replay.grads.get(id(t))),
             "pending": f"∂{J}/∂{pic.labels.operand(t)} = ?"}

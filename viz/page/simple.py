@@ -17,7 +17,7 @@ from tinygrad_ng.tensor import Tensor
 
 from .. import labels as L
 from ..graph import EDGE_COLOR, NO_GRAD_EDGE, STYLE, SUMMED_COLOR, Picture, summed_text
-from ..walk import tensor_parents, topological_order
+from ..walk import node_of, tensor_parents, topological_order
 
 CHAR = 6.6      # px per character at the font size below
 LINE = 15       # px per text line
@@ -31,7 +31,7 @@ Row = tuple[str, str, bool, int]  # text, colour, bold, font size
 def _node_rows(pic: Picture, t: Tensor, show_values: bool) -> list[Row]:
     kind = pic.labels.kind(t)
     rows: list[Row] = [(pic.labels.title(t), "#0f172a", True, 12),
-                       (f"{t._ctx.op_name if t._ctx else kind} · {L.shape_text(t)}",
+                       (f"{ctx.op_name if (ctx := node_of(t)) else kind} · {L.shape_text(t)}",
                         L.MUTED_COLOR, False, 9)]
     if show_values and kind != L.CONSTANT:
         rows += [(line, "#0f172a", False, 12)
@@ -64,7 +64,7 @@ def simple_layout(pic: Picture, show_values: bool, show_formulas: bool) -> dict[
                                 default=-1)
     for t in order:  # a leaf sits just before its first consumer, not far left
         uses = [column[id(c)] for c in pic.used_by[id(t)]]
-        if t._ctx is None and uses:
+        if node_of(t) is None and uses:
             column[id(t)] = min(uses) - 1
     rows = {id(t): _node_rows(pic, t, show_values) for t in order}
     size = {i: (max(len(r[0]) for r in rs) * CHAR + 2 * PAD, len(rs) * LINE + 2 * PAD)
@@ -84,19 +84,20 @@ def simple_layout(pic: Picture, show_values: bool, show_formulas: bool) -> dict[
             y += h + ROW_GAP
         x += max(size[id(t)][0] for t in col) + COLUMN_GAP
     parts = [_edge(pic, child, slot, p, box, show_formulas)
-             for child in order if child._ctx is not None
-             for slot, p in enumerate(child._ctx.parents)
+             for child in order if (ctx := node_of(child)) is not None
+             for slot, p in enumerate(ctx.parents)
              if isinstance(p, Tensor) and id(p) in box]
     for t in order:
         bx, by, w, h = box[id(t)]
         style = STYLE[pic.labels.kind(t)]
-        radius = h / 2 if t._ctx is not None else 6
+        op = node_of(t) is not None
+        radius = h / 2 if op else 6
         parts.append(
             f'<g class="node"><title>{pic.ids[id(t)]}</title>'
             f'<rect x="{bx:.1f}" y="{by:.1f}" width="{w:.1f}" height="{h:.1f}" '
             f'rx="{min(radius, w / 2):.1f}" fill="{style["fillcolor"]}" '
             f'stroke="{style["color"]}" stroke-width="{2 if t is pic.root else 1}"/>'
-            f"{_text(bx + PAD + (h / 4 if t._ctx is not None else 0), by + PAD, rows[id(t)])}"
+            f"{_text(bx + PAD + (h / 4 if op else 0), by + PAD, rows[id(t)])}"
             "</g>")
     width = x - COLUMN_GAP + ROW_GAP
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}pt" '
@@ -115,7 +116,7 @@ def _edge(pic: Picture, child: Tensor, slot: int, p: Tensor,
     angle = math.atan2(y2 - y1, x2 - x1)
     tip = [(x2, y2)] + [(x2 - 9 * math.cos(angle + s), y2 - 9 * math.sin(angle + s))
                         for s in (0.4, -0.4)]
-    needed = child._ctx.needs_input_grad[slot]
+    needed = node_of(child).needs_input_grad[slot]
     color = EDGE_COLOR if needed else NO_GRAD_EDGE["color"]
     rows: list[Row] = []
     formula = pic.labels.edge_formula(child, slot) if show_formulas and needed else None
