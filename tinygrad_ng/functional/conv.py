@@ -199,11 +199,11 @@ def _conv_weight_grad(x: np.ndarray, y: np.ndarray, geom: Geometry) -> np.ndarra
     (C_out, C_in/groups, kH, kW)."""
     g = geom.groups
     xt = _padded(x, geom)
-    dw = np.zeros((g, y.shape[1] // g, x.shape[1] // g * math.prod(geom.kernel)),
-                  dtype=np.result_type(x, y))
-    for s in _chunks(x.shape[0], geom, x.shape[1]):
-        dw = dw + np.matmul(_by_group(y[s], g), _im2col(xt[:, s], geom).transpose(0, 2, 1))
-    return dw.reshape((y.shape[1], x.shape[1] // g) + geom.kernel)
+    dwt = np.zeros((g, x.shape[1] // g * math.prod(geom.kernel), y.shape[1] // g),
+                   dtype=np.result_type(x, y))
+    for s in _chunks(x.shape[0], geom, x.shape[1]):  # dWᵀ: BLAS is ~1/3 faster that way
+        dwt = dwt + np.matmul(_im2col(xt[:, s], geom), _by_group(y[s], g).transpose(0, 2, 1))
+    return dwt.transpose(0, 2, 1).reshape((y.shape[1], x.shape[1] // g) + geom.kernel)
 
 
 # ----------------------------------------------------------------------------- the ops
