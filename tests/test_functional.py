@@ -357,6 +357,40 @@ def test_batch_norm_agrees_with_composition(shape, seed):
     assert_same(F.batch_norm, composed_batch_norm, inputs)
 
 
+@given(shape=BN_SHAPES.filter(lambda s: len(s) >= 3), seed=st.integers(0, 2**32 - 1),
+       dtype=st.sampled_from([np.float32, np.float64]),
+       affine=st.sampled_from(["both", "gamma", "beta", "none"]), mean=st.sampled_from([0, 50]))
+def test_batch_norm_fast_path_agrees_with_plain(shape, seed, dtype, affine, mean):
+    """The (N, C, L)-rows forward and backward give the plain ones' values and dtypes."""
+    from tinygrad_ng.functional import normalization as N
+    c = shape[1]
+    x, g = (normal(seed, shape, 3.0) + mean).astype(dtype), normal(seed + 1, shape).astype(dtype)
+    gamma = normal(seed + 2, c).astype(dtype) if affine in ("both", "gamma") else None
+    beta = normal(seed + 3, c).astype(dtype) if affine in ("both", "beta") else None
+    assert N._rows_apply(x, gamma, beta)
+    x_before = x.copy()
+    plain, rows = N._normalise(x, gamma, beta, 1e-5, None), N._normalise_rows(x, gamma, beta,
+                                                                              1e-5, None)
+    np.testing.assert_array_equal(x, x_before)
+    tol = {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-9, "atol": 1e-9}
+    for a, b in zip(plain, rows):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(b.reshape(a.shape), a, **tol)
+    grads = [fn(g, out[1], out[2], gamma, True, True)
+             for fn, out in ((N._backward_plain, plain), (N._backward_rows, rows))]
+    for a, b in zip(*grads):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_allclose(b, a, **tol)
+
+
+def test_batch_norm_fast_path_only_where_dtypes_match():
+    from tinygrad_ng.functional import normalization as N
+    x = np.zeros((2, 3, 4), np.float32)
+    assert N._rows_apply(x, None, np.ones(3, np.float32))
+    assert not N._rows_apply(x, np.ones(3), None)       # float64 γ: the result is float64
+    assert not N._rows_apply(x[:, :, 0], None, None)    # (m, n): the plain path
+
+
 @given(shape=shapes(min_dims=1), p=st.sampled_from([0.1, 0.5, 0.8]), seed=st.integers(0, 99))
 def test_dropout_agrees_with_the_courses_mask(shape, p, seed):
     """d = rand < keep_prob; a = x ⊙ d / keep_prob, with rand from the library generator."""

@@ -25,6 +25,7 @@ differentiates a convolution's gradient again, to any order.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from dataclasses import dataclass
@@ -59,6 +60,14 @@ class Geometry:
         (sh, sw), (dh, dw), (oh, ow) = self.stride, self.dilation, self.out
         return (slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
                 slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
+
+    @functools.cached_property
+    def windows(self) -> tuple[tuple[int, int, tuple[slice, ...]], ...]:
+        """(i, j, index of its window in an (C, N, H', W') array) per kernel position,
+        computed once per layer (im2col runs per chunk of the batch)."""
+        kh, kw = self.kernel
+        return tuple((i, j, (slice(None), slice(None)) + self.window(i, j))
+                     for i in range(kh) for j in range(kw))
 
     def padded(self) -> IntPair:
         (h, w), ((pt, pb), (pl, pr)) = self.size, self.padding
@@ -107,9 +116,8 @@ def _im2col(xt: np.ndarray, geom: Geometry) -> np.ndarray:
     c, n = xt.shape[:2]
     (kh, kw), (oh, ow) = geom.kernel, geom.out
     cols = np.empty((c, kh, kw, n, oh, ow), dtype=xt.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, i, j] = xt[(slice(None), slice(None)) + geom.window(i, j)]
+    for i, j, window in geom.windows:
+        cols[:, i, j] = xt[window]
     return cols.reshape(geom.groups, -1, n * oh * ow)
 
 
@@ -120,9 +128,8 @@ def _col2im(cols: np.ndarray, geom: Geometry, n: int) -> np.ndarray:
     ((pt, _), (pl, _)) = geom.padding
     cols = cols.reshape(-1, kh, kw, n, oh, ow)
     buf = np.zeros((cols.shape[0], n) + geom.padded(), dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            buf[(slice(None), slice(None)) + geom.window(i, j)] += cols[:, i, j]
+    for i, j, window in geom.windows:
+        buf[window] += cols[:, i, j]
     return buf[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3)
 
 
@@ -199,11 +206,11 @@ def _conv_weight_grad(x: np.ndarray, y: np.ndarray, geom: Geometry) -> np.ndarra
     (C_out, C_in/groups, kH, kW)."""
     g = geom.groups
     xt = _padded(x, geom)
-    dw = np.zeros((g, y.shape[1] // g, x.shape[1] // g * math.prod(geom.kernel)),
-                  dtype=np.result_type(x, y))
-    for s in _chunks(x.shape[0], geom, x.shape[1]):
-        dw = dw + np.matmul(_by_group(y[s], g), _im2col(xt[:, s], geom).transpose(0, 2, 1))
-    return dw.reshape((y.shape[1], x.shape[1] // g) + geom.kernel)
+    dwt = np.zeros((g, x.shape[1] // g * math.prod(geom.kernel), y.shape[1] // g),
+                   dtype=np.result_type(x, y))
+    for s in _chunks(x.shape[0], geom, x.shape[1]):  # dWᵀ: BLAS is ~1/3 faster that way
+        dwt = dwt + np.matmul(_im2col(xt[:, s], geom), _by_group(y[s], g).transpose(0, 2, 1))
+    return dwt.transpose(0, 2, 1).reshape((y.shape[1], x.shape[1] // g) + geom.kernel)
 
 
 # ----------------------------------------------------------------------------- the ops
