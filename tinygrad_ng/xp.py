@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from .autograd import unbroadcast
+
 
 def _tensors(*xs: Any) -> bool:
     """True when any argument is a Tensor (then the Tensor ops are used)."""
@@ -161,11 +163,7 @@ def moveaxis(x: Any, source: int, destination: int) -> Any:
 
 def sum_to(x: Any, shape: tuple) -> Any:
     """Sum ``x`` down to ``shape``: the adjoint of broadcasting ``shape`` to ``x.shape``."""
-    extra = len(x.shape) - len(shape)
-    if extra:
-        x = x.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and x.shape[i] != 1)
-    return x.sum(axis=axes, keepdims=True) if axes else x
+    return unbroadcast(x, shape)  # (written with .sum only, so it serves both)
 
 
 def scatter(shape: tuple, index: Any, g: Any) -> Any:

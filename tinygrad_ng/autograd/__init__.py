@@ -356,8 +356,9 @@ def _unlockable_copy(a: Any) -> Any:
 # ----------------------------------------------------------------------------- backpropagation
 
 
-def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting."""
+def unbroadcast(grad: Any, shape: tuple) -> Any:
+    """Sum ``grad`` down to ``shape``: the adjoint of NumPy broadcasting. Written with
+    ``.sum`` only, so it also runs on a Tensor, recording the sums (``xp.sum_to``)."""
     extra = grad.ndim - len(shape)
     if extra:
         grad = grad.sum(axis=tuple(range(extra)))
@@ -551,14 +552,13 @@ def _conform(g, data: np.ndarray, ctx, graph: bool = False):
     Under ``create_graph`` (``graph``) ``g`` is a Tensor (an array becomes a constant) and
     the sum and the cast are recorded."""
     if graph:
-        from .. import xp
         from ..tensor import Tensor
 
-        g, sum_to = (g if isinstance(g, Tensor) else Tensor(np.asarray(g))), xp.sum_to
+        g = g if isinstance(g, Tensor) else Tensor(np.asarray(g))
     else:
-        g, sum_to = np.asarray(g), unbroadcast
+        g = np.asarray(g)
     if g.shape != data.shape:
-        g = sum_to(g, data.shape)
+        g = unbroadcast(g, data.shape)
         if g.shape != data.shape:
             op = "backward()" if ctx is None else f"{ctx.op_name}.backward"
             raise RuntimeError(f"{op} returned a gradient of shape {g.shape} "
