@@ -506,3 +506,12 @@ def test_top_level_functions_and_helpers():
     with tg.inference_mode():
         assert not (w * 2).requires_grad
     assert (w * 2).requires_grad
+
+
+@pytest.mark.parametrize("call", [lambda t: t.permute(0, 1, 5), lambda t: t.transpose(0, 1, 5),
+                                  lambda t: t.permute(0, -4, 1), lambda t: t.transpose(3, 0, 1)])
+def test_an_axis_out_of_range_raises_instead_of_wrapping_around(call):
+    x = tg.randn(2, 3, 4)
+    with pytest.raises(ValueError, match="is not a permutation of the 3 axes"):
+        call(x)
+    assert x.permute(-1, 0, 1).shape == x.transpose(2, 0, 1).shape == (4, 2, 3)

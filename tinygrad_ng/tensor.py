@@ -495,10 +495,7 @@ class Tensor(PyTorchMethods):
         axes = _shape_args(axes) if axes else tuple(range(self.ndim))[::-1]
         if len(axes) == 2:
             return self.swapaxes(*axes)
-        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the "
-                             f"{self.ndim} axes of a tensor of shape {self.shape}")
-        return ops.Transpose.apply(self, axes=tuple(a % self.ndim for a in axes))
+        return ops.Transpose.apply(self, axes=_permutation(axes, self.shape, "transpose"))
 
     @property
     def T(self) -> Tensor:
@@ -597,6 +594,17 @@ def _reduce_args(op: str, axis: Any, keepdims: Any, dim: Any,
                             "give one")
         keepdims = keepdim
     return axis, bool(keepdims) if keepdims is not None else keepdims
+
+
+def _permutation(axes: tuple, shape: tuple, op: str) -> tuple[int, ...]:
+    """``axes`` as non-negative ints, checked to be a permutation of ``len(shape)`` axes
+    (an axis out of range raises; it never wraps around)."""
+    ndim = len(shape)
+    if any(not -ndim <= a < max(ndim, 1) for a in axes) or \
+            sorted(a % max(ndim, 1) for a in axes) != list(range(ndim)):
+        raise ValueError(f"{op}: {axes} is not a permutation of the {ndim} axes of a tensor "
+                         f"of shape {shape}")
+    return tuple(a % ndim for a in axes) if ndim else ()
 
 
 def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...] | None:

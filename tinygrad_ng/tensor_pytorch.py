@@ -142,12 +142,8 @@ class PyTorchMethods(ReductionMethods, InPlaceMethods):
 
     def permute(self, *dims: Any) -> Any:
         """Reorder all the axes: ``x.permute(0, 2, 1)``."""
-        dims = _tensor._shape_args(dims)
-        if len(dims) != self.ndim or sorted(d % max(self.ndim, 1) for d in dims) \
-                != list(range(self.ndim)):
-            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} axes "
-                             f"of a tensor of shape {self.shape}")
-        return _tensor.ops.Transpose.apply(self, axes=tuple(d % self.ndim for d in dims))
+        dims = _tensor._permutation(_tensor._shape_args(dims), self.shape, "permute")
+        return _tensor.ops.Transpose.apply(self, axes=dims)
 
     def t(self) -> Any:
         """The transpose of a matrix (0-d and 1-d tensors are returned as they are)."""
