@@ -60,9 +60,9 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     p = float(norm_type)
     if not p > 0:
         raise ValueError(f"clip_grad_norm_: norm_type must be positive (or inf), got {norm_type}")
-    dtype = params[0].grad.dtype if params else np.float32
     if not params:
-        return Tensor(np.zeros((), dtype=dtype))
+        return Tensor(np.zeros((), dtype=np.float32))
+    dtype = params[0].grad.dtype
     total = _norm(np.array([_norm(q.grad, p) for q in params]), p)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {p} of the gradients is "

@@ -145,14 +145,13 @@ def confusion_matrix(y_true: Any, y_pred: Any, labels: Any = None,
                          f"{normalize!r}")
     t, p = _pair(y_true, y_pred, "confusion_matrix")
     counts = _counts(t, p, _label_set(t, p, labels, "confusion_matrix"))
-    k = len(counts)
     if normalize is None:
         return counts
     if normalize == "all":
         return counts / counts.sum()
     axis = 1 if normalize == "true" else 0
     totals = counts.sum(axis=axis, keepdims=True)
-    return np.divide(counts, totals, out=np.zeros((k, k)), where=totals > 0)
+    return _divide(counts, totals, 0.0)
 
 
 def _divide(num: np.ndarray, den: np.ndarray, zero_division: float) -> np.ndarray:

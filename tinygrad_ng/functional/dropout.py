@@ -11,6 +11,7 @@ from .. import random, xp
 from ..function import Function
 from ..tensor import Tensor
 from ._common import _float_tensor
+from .conv import _check_batch
 
 
 class Dropout(Function):
@@ -36,6 +37,11 @@ class Dropout(Function):
         return xp.where(ctx.mask, g, 0) * ctx.scale
 
 
+def _check_p(p: Any, op: str) -> None:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ValueError(f"{op}: p must be a probability in [0, 1], got {p!r}")
+
+
 def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout: zero each element with probability p, scale the rest by 1/keep_prob
     (keep_prob = 1 − p), so the expected activation is unchanged and evaluation needs no
@@ -48,8 +54,7 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     called in forward order draw the course's D1, D2, ... For an ``x`` already in the
     course's layout (features × examples), call ``F.dropout(x.T, p).T``.
     """
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+    _check_p(p, "dropout")
     x = _float_tensor(x)
     if not training or p == 0:
         return x
@@ -63,14 +68,9 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True) -> Tensor:  # n
     zeroed with probability p and the rest scaled by 1/keep_prob (neighbouring pixels are
     correlated, so dropping single pixels would hardly regularise). Identity when
     ``training`` is False or p = 0."""
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
-        raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p!r}")
+    _check_p(p, "dropout2d")
     x = _float_tensor(input)
-    if x.ndim != 4:
-        hint = ("; for a single example add the batch axis: x.unsqueeze(0)" if x.ndim == 3
-                else "")
-        raise ValueError(f"dropout2d: expected a 4-D input (N, C, H, W), got shape "
-                         f"{x.shape}{hint}")
+    _check_batch(x, 4, "dropout2d")
     if not training or p == 0:
         return x
     keep_prob = 1 - p
