@@ -23,7 +23,7 @@ import numpy as np
 
 from tinygrad_ng.tensor import Tensor
 
-from .plots import _pyplot
+from .plots import _finish, _pyplot, _save
 
 
 def _norm(a: np.ndarray) -> float:
@@ -125,9 +125,7 @@ def plot_gradient_flow(source: Any, which: str = "weights", label: str | None = 
     ax.grid(alpha=0.3)
     if label is not None:
         ax.legend()
-    if path is not None:
-        ax.figure.savefig(path, bbox_inches="tight", dpi=120)
-    return ax
+    return _finish(ax, path)
 
 
 def _flow_over_time(flow: GradientFlow, path: str | Path | None):
@@ -147,8 +145,7 @@ def _flow_over_time(flow: GradientFlow, path: str | Path | None):
         ax.grid(alpha=0.3)
     left.legend(fontsize=8, ncol=1 + len(flow.layers) // 8)
     fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, bbox_inches="tight", dpi=120)
+    _save(fig, path)
     return fig
 
 
@@ -282,6 +279,5 @@ def plot_optimizer_state(source: Any, params: Iterable[Tensor | str] | None = No
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, bbox_inches="tight", dpi=120)
+    _save(fig, path)
     return fig

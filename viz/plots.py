@@ -37,9 +37,14 @@ def _axes(ax):
     return ax
 
 
-def _finish(ax, path: str | Path | None):
+def _save(fig, path: str | Path | None) -> None:
+    """Write ``fig`` to ``path`` when one is given (every plot here is saved this way)."""
     if path is not None:
-        ax.figure.savefig(path, bbox_inches="tight", dpi=120)
+        fig.savefig(path, bbox_inches="tight", dpi=120)
+
+
+def _finish(ax, path: str | Path | None):
+    _save(ax.figure, path)
     return ax
 
 
@@ -218,6 +223,5 @@ def plot_misclassified(images: Any, y_true: Any, y_pred: Any,
     for ax in axes.flat:
         ax.axis("off")
     fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, bbox_inches="tight", dpi=120)
+    _save(fig, path)
     return fig
