@@ -9,6 +9,7 @@
 import builtins
 
 from . import (  # tg.data.DataLoader, tg.tune, ...: one import away
+    allocator,
     autograd,
     data,
     functional,
