@@ -99,14 +99,18 @@ class _Columns:
     def __init__(self, x: np.ndarray, geom: Geometry, chunks: list[slice], dtype: Any) -> None:
         self.x, self.geom = x, geom
         (kh, kw), (oh, ow), c = geom.kernel, geom.out, x.shape[1]
-        self.direct = (kh, kw) == (1, 1) and geom.stride == (1, 1) and not _pads(geom)
+        padded = any(p for pair in geom.padding for p in pair)
+        self.direct = (kh, kw) == (1, 1) and geom.stride == (1, 1) and not padded
+        self.interior = None  # where a chunk goes inside the zero border, if padded
         if self.direct:
             return
         chunk = max((s.stop - s.start for s in chunks), default=0)
         self.cols = np.empty((chunk, c, kh, kw, oh, ow), dtype=dtype)
-        if _pads(geom):  # each chunk is copied inside a zero border, zeroed once here
-            self.pad = np.zeros((chunk, c) + geom.padded(), dtype=x.dtype)
-            self.windows = _windows(self.pad, geom)
+        if padded:  # each chunk is copied inside a zero border, zeroed once here
+            pad = np.zeros((chunk, c) + geom.padded(), dtype=x.dtype)
+            ((pt, _), (pl, _)), (h, w) = geom.padding, geom.size
+            self.interior = pad[:, :, pt:pt + h, pl:pl + w]
+            self.windows = _windows(pad, geom)
         else:
             self.windows = _windows(x, geom)
 
@@ -114,19 +118,14 @@ class _Columns:
         n, (g, c) = s.stop - s.start, (self.geom.groups, self.x.shape[1])
         if self.direct:
             return self.x[s].reshape(n, g, c // g, -1)
-        if _pads(self.geom):
-            ((pt, _), (pl, _)), (h, w) = self.geom.padding, self.geom.size
-            self.pad[:n, :, pt:pt + h, pl:pl + w] = self.x[s]
+        if self.interior is not None:
+            self.interior[:n] = self.x[s]
             windows = self.windows[:n]
         else:
             windows = self.windows[s]
         cols = self.cols[:n]
         np.copyto(cols, windows)
         return cols.reshape(n, g, -1, math.prod(self.geom.out))
-
-
-def _pads(geom: Geometry) -> bool:
-    return any(p for pair in geom.padding for p in pair)
 
 
 def _windows(xp: np.ndarray, geom: Geometry, writeable: bool = False) -> np.ndarray:
