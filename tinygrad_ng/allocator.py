@@ -21,6 +21,7 @@ import ctypes
 import ctypes.util
 import os
 import platform
+from collections.abc import Mapping
 
 #: Arrays up to this size come from the reusable heap (glibc's largest allowed setting).
 MMAP_THRESHOLD = 32 * 2**20
@@ -51,5 +52,11 @@ def keep_freed_memory(enable: bool = True) -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, mmap)) and bool(mallopt(_M_TRIM_THRESHOLD, trim))
 
 
-if os.environ.get("TINYGRAD_NG_KEEP_FREED_MEMORY", "1") != "0":
-    keep_freed_memory(True)
+def _from_environment(environ: Mapping[str, str]) -> None:
+    """At import: keep freed memory unless TINYGRAD_NG_KEEP_FREED_MEMORY=0 (then malloc is
+    not touched at all)."""
+    if environ.get("TINYGRAD_NG_KEEP_FREED_MEMORY", "1") != "0":
+        keep_freed_memory(True)
+
+
+_from_environment(os.environ)
