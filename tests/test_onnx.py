@@ -568,3 +568,58 @@ def test_a_constant_expression_of_a_named_tensor_is_exported_as_its_value():
 
     proto = assert_exports(model, randn(3, 4))
     assert [n.op_type for n in proto.graph.node] == ["Mul"]
+
+
+# ----------------------------------------------------------------------------- image models
+class SmallResNet(nn.Module):
+    """Conv + batch norm + ReLU with a 1 × 1 skip, global average pooling, a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(4)
+        self.skip = nn.Conv2d(3, 4, 1)
+        self.pool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(4, 2)
+
+    def forward(self, x):
+        out = (self.bn(self.conv(x)).relu() + self.skip(x)).relu()
+        return self.fc(self.pool(out).flatten(1))
+
+
+def trained_images(model, steps=2):
+    model.train()
+    for i in range(steps):
+        model(tg.Tensor(randn(6, 3, 9, 8, seed=20 + i) * 2 + 1))
+    return model
+
+
+IMAGE_MODELS = {
+    "happy_cnn": lambda: nn.Sequential(nn.Conv2d(3, 4, 4, padding="same"), nn.ReLU(),
+                                       nn.MaxPool2d(2), nn.Conv2d(4, 5, 2, padding="same"),
+                                       nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                                       nn.Linear(5 * 2 * 2, 3)),
+    "resnet": lambda: trained_images(SmallResNet()),
+    "strided_dilated_groups": lambda: nn.Sequential(
+        nn.Conv2d(3, 6, 3, stride=2, padding=(1, 2), dilation=(1, 2)), nn.Tanh(),
+        nn.Conv2d(6, 6, 3, padding=1, groups=3, bias=False)),
+    "pools": lambda: nn.Sequential(nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
+                                   nn.AvgPool2d(2), nn.Flatten()),
+    "upsampling_decoder": lambda: nn.Sequential(
+        nn.Conv2d(3, 4, 3, stride=2, padding=1), nn.ReLU(),
+        nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid()),
+    "padded": lambda: (lambda x: F.conv2d(F.pad(x, (1, 2, 0, 1), value=0.5),
+                                          tg.Tensor(randn(2, 3, 2, 2, seed=3)))),
+    "reflect_replicate": lambda: (lambda x: F.pad(F.pad(x, (2, 1, 1, 2), mode="reflect"),
+                                                  (1, 0, 0, 1), mode="replicate")),
+    "conv1d_rows": lambda: nn.Sequential(nn.Flatten(2), nn.Conv1d(3, 2, 5, padding="same",
+                                                                  dilation=2), nn.ReLU()),
+    "adaptive_uneven": lambda: nn.Sequential(nn.AdaptiveAvgPool2d((4, 3)), nn.Flatten()),
+}
+
+
+@pytest.mark.parametrize("kind", IMAGE_MODELS)
+def test_image_models_match_in_onnx_runtime(kind):
+    model = IMAGE_MODELS[kind]()
+    if isinstance(model, nn.Module):
+        model.train()
+    assert_exports(model, randn(5, 3, 9, 8) * 2)

@@ -9,6 +9,7 @@
 import builtins
 
 from . import (  # tg.data.DataLoader, tg.tune, ...: one import away
+    allocator,
     autograd,
     data,
     functional,
@@ -112,7 +113,8 @@ __all__ = [
     "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "jit",
     "JitError", "manual_seed", "no_grad",
     "numerical_grad", "ones", "rand", "randn", "set_default_dtype", "set_grad_enabled",
-    "stack", "where", "zeros", "autograd", "data", "functional", "metrics", "tune", "utils", "xp",
+    "stack", "where", "zeros", "allocator", "autograd", "data", "functional", "metrics",
+    "tune", "utils", "xp",
     "Size", "ValuesIndices", "bool_", "cat", "double", "empty", "float16",
     "float32", "float64", "from_numpy", "full_like", "half", "int8", "int16", "int32",
     "int64", "linspace", "long", "ones_like", "rand_like", "randint", "randn_like", "short",

@@ -25,7 +25,6 @@ differentiates a convolution's gradient again, to any order.
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 from dataclasses import dataclass
@@ -61,14 +60,6 @@ class Geometry:
         return (slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
                 slice(j * dw, j * dw + sw * (ow - 1) + 1, sw))
 
-    @functools.cached_property
-    def windows(self) -> tuple[tuple[int, int, tuple[slice, ...]], ...]:
-        """(i, j, index of its window in an (C, N, H', W') array) per kernel position,
-        computed once per layer (im2col runs per chunk of the batch)."""
-        kh, kw = self.kernel
-        return tuple((i, j, (slice(None), slice(None)) + self.window(i, j))
-                     for i in range(kh) for j in range(kw))
-
     def padded(self) -> IntPair:
         (h, w), ((pt, pb), (pl, pr)) = self.size, self.padding
         return h + pt + pb, w + pl + pr
@@ -81,12 +72,12 @@ def output_size(n: int, kernel: int, stride: int, pad: int, dilation: int = 1) -
 
 
 # ----------------------------------------------------------------------------- the kernels
-# On arrays. x is (N, C, H, W); its padded copy is (C, N, H + pads, W + pads), so that each
-# kernel position's slice is one block (C, N, H_out, W_out). The batch is processed a few
-# images at a time: each chunk's column buffer (C, kH, kW, n, H_out, W_out) is ~0.5 MiB, so it
-# is still in the cache when the matrix product reads it (a whole batch's buffer is 16×
-# the input for a 4 × 4 kernel: writing it out to memory and reading it back doubled the
-# time of W7's first convolution).
+# On arrays, in NCHW. The batch is processed a few images at a time: each chunk is copied
+# into a zero-padded buffer (its border zeroed once per call), then its column buffer
+# (n, C, kH, kW, H_out, W_out) is filled by ONE copy from a strided view of every window,
+# and one matrix product per chunk reads it while it is still in the cache (a whole
+# batch's column buffer is 9-16× the input: writing it out to memory and reading it back
+# doubled the time of a convolution). Both buffers are allocated once per call.
 
 #: Elements of the column buffer per chunk of the batch.
 CHUNK = 2**17
@@ -99,45 +90,54 @@ def _chunks(n: int, geom: Geometry, channels: int) -> list[slice]:
     return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-def _padded(x: np.ndarray, geom: Geometry) -> np.ndarray:
-    """x as (C, N, H, W) with the zero padding around it (a view when there is none)."""
-    xt = x.transpose(1, 0, 2, 3)
-    if geom.padded() == geom.size:
-        return xt
-    ((pt, _), (pl, _)) = geom.padding
-    buf = np.zeros(xt.shape[:2] + geom.padded(), dtype=x.dtype)
-    buf[:, :, pt:pt + x.shape[2], pl:pl + x.shape[3]] = xt
-    return buf
+class _Columns:
+    """im2col for one call on x (N, C, H, W): ``of(s)`` gives chunk s's columns (n,
+    groups, C/groups·kH·kW, H_out·W_out), each kernel position's window of every input
+    channel in one row, the output pixels along it. A 1 × 1 kernel with stride 1 and no
+    padding reads x itself (no copy)."""
+
+    def __init__(self, x: np.ndarray, geom: Geometry, chunks: list[slice], dtype: Any) -> None:
+        self.x, self.geom = x, geom
+        (kh, kw), (oh, ow), c = geom.kernel, geom.out, x.shape[1]
+        padded = any(p for pair in geom.padding for p in pair)
+        self.direct = (kh, kw) == (1, 1) and geom.stride == (1, 1) and not padded
+        self.interior = None  # where a chunk goes inside the zero border, if padded
+        if self.direct:
+            return
+        chunk = max((s.stop - s.start for s in chunks), default=0)
+        self.cols = np.empty((chunk, c, kh, kw, oh, ow), dtype=dtype)
+        if padded:  # each chunk is copied inside a zero border, zeroed once here
+            pad = np.zeros((chunk, c) + geom.padded(), dtype=x.dtype)
+            ((pt, _), (pl, _)), (h, w) = geom.padding, geom.size
+            self.interior = pad[:, :, pt:pt + h, pl:pl + w]
+            self.windows = _windows(pad, geom)
+        else:
+            self.windows = _windows(x, geom)
+
+    def of(self, s: slice) -> np.ndarray:
+        n, (g, c) = s.stop - s.start, (self.geom.groups, self.x.shape[1])
+        if self.direct:
+            return self.x[s].reshape(n, g, c // g, -1)
+        if self.interior is not None:
+            self.interior[:n] = self.x[s]
+            windows = self.windows[:n]
+        else:
+            windows = self.windows[s]
+        cols = self.cols[:n]
+        np.copyto(cols, windows)
+        return cols.reshape(n, g, -1, math.prod(self.geom.out))
 
 
-def _im2col(xt: np.ndarray, geom: Geometry) -> np.ndarray:
-    """The column buffer of a padded chunk xt (C, n, H', W'): (groups, C/groups·kH·kW,
-    n·H_out·W_out), one strided slice copied per kernel position."""
-    c, n = xt.shape[:2]
-    (kh, kw), (oh, ow) = geom.kernel, geom.out
-    cols = np.empty((c, kh, kw, n, oh, ow), dtype=xt.dtype)
-    for i, j, window in geom.windows:
-        cols[:, i, j] = xt[window]
-    return cols.reshape(geom.groups, -1, n * oh * ow)
-
-
-def _col2im(cols: np.ndarray, geom: Geometry, n: int) -> np.ndarray:
-    """The adjoint of :func:`_im2col`: each column entry added back to the input pixel it
-    was copied from; (n, C, H, W), a transposed view."""
-    (kh, kw), (oh, ow), (h, w) = geom.kernel, geom.out, geom.size
-    ((pt, _), (pl, _)) = geom.padding
-    cols = cols.reshape(-1, kh, kw, n, oh, ow)
-    buf = np.zeros((cols.shape[0], n) + geom.padded(), dtype=cols.dtype)
-    for i, j, window in geom.windows:
-        buf[window] += cols[:, i, j]
-    return buf[:, :, pt:pt + h, pl:pl + w].transpose(1, 0, 2, 3)
-
-
-def _per_image(cols: np.ndarray, n: int) -> np.ndarray:
-    """Columns (groups, K, n·H_out·W_out) as a stack of per-image matrices (n, groups, K,
-    H_out·W_out): a view, so matrix products read them without a transposing copy."""
-    g, k, _ = cols.shape
-    return cols.reshape(g, k, n, -1).transpose(2, 0, 1, 3)
+def _windows(xp: np.ndarray, geom: Geometry, writeable: bool = False) -> np.ndarray:
+    """Every window of a padded batch xp (n, C, H', W') as a strided view (n, C, kH, kW,
+    H_out, W_out): [..., i, j, h, w] = xp[..., s·h + d·i, s·w + d·j]. No copy; windows
+    overlap, so a write through it must take one kernel position (i, j) at a time."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = geom.kernel, geom.stride, geom.dilation, geom.out
+    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    views = np.lib.stride_tricks.sliding_window_view(xp, span, axis=(2, 3),
+                                                    writeable=writeable)
+    return views[:, :, :sh * (oh - 1) + 1:sh, :sw * (ow - 1) + 1:sw, ::dh, ::dw].transpose(
+        0, 1, 4, 5, 2, 3)
 
 
 def _conv_forward(x: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
@@ -145,17 +145,14 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
     columns, written straight into the output."""
     n, g = x.shape[0], geom.groups
     wg = w.reshape(g, w.shape[0] // g, -1)
-    xt = _padded(x, geom)
-    y = np.empty((n, w.shape[0]) + geom.out, dtype=np.result_type(x, w))
-    for s in _chunks(n, geom, x.shape[1]):
+    dtype = np.result_type(x, w)
+    y = np.empty((n, w.shape[0]) + geom.out, dtype=dtype)
+    chunks = _chunks(n, geom, x.shape[1])
+    columns = _Columns(x, geom, chunks, dtype)
+    for s in chunks:
         out = y[s].reshape(s.stop - s.start, g, wg.shape[1], -1)  # (n, groups, C_out/g, HW)
-        np.matmul(wg, _per_image(_im2col(xt[:, s], geom), s.stop - s.start), out=out)
+        np.matmul(wg, columns.of(s), out=out)
     return y
-
-
-def _by_group(a: np.ndarray, groups: int) -> np.ndarray:
-    """(n, C, H, W) → (groups, C/groups, n·H·W): the layout of the column buffer's rows."""
-    return a.transpose(1, 0, 2, 3).reshape(groups, a.shape[1] // groups, -1)
 
 
 def _conv_input_grad(y: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
@@ -168,12 +165,24 @@ def _conv_input_grad(y: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray
 
 
 def _col2im_input_grad(y: np.ndarray, w: np.ndarray, geom: Geometry) -> np.ndarray:
-    """conv_transpose(y, W) as col2im of Wᵀ @ y, for any stride."""
+    """conv_transpose(y, W) as col2im of Wᵀ @ y, for any stride: per chunk, the columns
+    Wᵀ @ y are added back, one kernel position at a time, to the input pixels they came
+    from (a strided slice of a zero-padded buffer), and the padding is cut off."""
     n, g = y.shape[0], geom.groups
     wt = w.reshape(g, w.shape[0] // g, -1).transpose(0, 2, 1)
-    x = np.empty((n, w.shape[1] * g) + geom.size, dtype=np.result_type(y, w))
-    for s in _chunks(n, geom, x.shape[1]):
-        x[s] = _col2im(np.matmul(wt, _by_group(y[s], g)), geom, s.stop - s.start)
+    c, (kh, kw), (h, w_) = w.shape[1] * g, geom.kernel, geom.size
+    ((pt, _), (pl, _)) = geom.padding
+    x = np.empty((n, c) + geom.size, dtype=np.result_type(y, w))
+    for s in _chunks(n, geom, c):
+        m = s.stop - s.start
+        cols = np.matmul(wt, y[s].reshape(m, g, y.shape[1] // g, -1))
+        cols = cols.reshape((m, c, kh, kw) + geom.out)
+        buf = np.zeros((m, c) + geom.padded(), dtype=x.dtype)
+        windows = _windows(buf, geom, writeable=True)  # adding into it adds into buf
+        for i in range(kh):
+            for j in range(kw):
+                windows[:, :, i, j] += cols[:, :, i, j]
+        x[s] = buf[:, :, pt:pt + h, pl:pl + w_]
     return x
 
 
@@ -204,12 +213,13 @@ def _flip(w: np.ndarray, groups: int) -> np.ndarray:
 def _conv_weight_grad(x: np.ndarray, y: np.ndarray, geom: Geometry) -> np.ndarray:
     """conv2d_weight(x, y) = Σ over the batch of y @ colsᵀ (the adjoint of conv(x, ·)),
     (C_out, C_in/groups, kH, kW)."""
-    g = geom.groups
-    xt = _padded(x, geom)
-    dwt = np.zeros((g, x.shape[1] // g * math.prod(geom.kernel), y.shape[1] // g),
-                   dtype=np.result_type(x, y))
-    for s in _chunks(x.shape[0], geom, x.shape[1]):  # dWᵀ: BLAS is ~1/3 faster that way
-        dwt = dwt + np.matmul(_im2col(xt[:, s], geom), _by_group(y[s], g).transpose(0, 2, 1))
+    g, dtype = geom.groups, np.result_type(x, y)
+    dwt = np.zeros((g, x.shape[1] // g * math.prod(geom.kernel), y.shape[1] // g), dtype)
+    chunks = _chunks(x.shape[0], geom, x.shape[1])
+    columns = _Columns(x, geom, chunks, dtype)
+    for s in chunks:  # dWᵀ = cols @ yᵀ: BLAS is ~1/3 faster that way than dW = y @ colsᵀ
+        ys = y[s].reshape(s.stop - s.start, g, y.shape[1] // g, -1)
+        dwt += np.matmul(columns.of(s), ys.transpose(0, 1, 3, 2)).sum(axis=0)
     return dwt.transpose(0, 2, 1).reshape((y.shape[1], x.shape[1] // g) + geom.kernel)
 
 

@@ -245,3 +245,49 @@ def _dropout(g, ctx, x):
                       "exported; export() puts nn modules in eval mode (dropout is then the "
                       "identity), so this is a direct F.dropout(..., training=True) call: "
                       "pass training=False")
+
+
+# ----------------------------------------------------------------------------- convolutions
+def _window_attributes(geom) -> dict:
+    """A Geometry as ONNX's Conv/ConvTranspose/MaxPool attributes (pads: begins, then ends)."""
+    (pt, pb), (pl, pr) = geom.padding
+    return {"kernel_shape": list(geom.kernel), "strides": list(geom.stride),
+            "pads": [pt, pl, pb, pr], "dilations": list(geom.dilation)}
+
+
+def _conv_inputs(g: OnnxGraph, *inputs: str | None) -> list[str | None]:
+    dt = g.output.dtype
+    return [None if x is None else g.cast(x, dt) for x in inputs]
+
+
+@register(F.Conv2d)
+def _conv2d(g, ctx, x, w, b):
+    geom = ctx.kwargs["geom"]
+    return g.op("Conv", *_conv_inputs(g, x, w, b), group=geom.groups,
+                **_window_attributes(geom))
+
+
+@register(F.ConvTranspose2d)
+def _conv_transpose2d(g, ctx, y, w, b):
+    """ConvTranspose, with output_padding picking the size conv_transpose2d made (ONNX's
+    size: s·(n − 1) + d·(k − 1) + 1 − pads + output_padding)."""
+    geom = ctx.kwargs["geom"]
+    attrs = _window_attributes(geom)
+    extra = [size - (s * (n - 1) + d * (k - 1) + 1 - a - b) for size, n, s, d, k, (a, b) in
+             zip(geom.size, geom.out, geom.stride, geom.dilation, geom.kernel, geom.padding)]
+    return g.op("ConvTranspose", *_conv_inputs(g, y, w, b), group=geom.groups,
+                output_padding=extra, **attrs)
+
+
+@register(F.MaxPool2d)
+def _max_pool2d(g, ctx, x):
+    """MaxPool with explicit pads (ceil_mode's extra bottom/right padding is in them)."""
+    return g.op("MaxPool", x, **_window_attributes(ctx.kwargs["geom"]))
+
+
+@register(F.ConstantPad)
+def _constant_pad(g, ctx, x):
+    widths = ctx.kwargs["widths"]
+    pads = [a for a, _ in widths] + [b for _, b in widths]
+    value = g.const(np.asarray(ctx.kwargs["value"], g.dtype(x)))
+    return g.op("Pad", x, g.int64s(pads), value, mode="constant")
