@@ -25,6 +25,7 @@ class RMSprop(Optimizer):
     """
 
     elementwise = True
+    update_reads_weights = False
 
     def __init__(self, params: ParamsArg, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
@@ -59,6 +60,7 @@ class Adam(Optimizer):
     """
 
     elementwise = True
+    update_reads_weights = False
 
     def __init__(self, params: ParamsArg, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -126,6 +128,7 @@ class Adagrad(Optimizer):
     """
 
     elementwise = True
+    update_reads_weights = False
 
     def __init__(self, params: ParamsArg, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,

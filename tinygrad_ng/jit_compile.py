@@ -15,6 +15,7 @@ changes arrays with NumPy behind the engine's back.
 
 from __future__ import annotations
 
+import functools
 import sys
 from operator import attrgetter, is_
 from typing import Any
@@ -200,20 +201,55 @@ def _add_grad(cell: list, buf: np.ndarray) -> None:
 
 def _flat_step(opt: Any, groups: list) -> None:
     """``opt.step()`` for an elementwise rule whose groups are small: each group's update
-    computed once on its parameters laid end to end, as ``Optimizer.step`` does itself, with
-    the joined arrays kept between steps."""
+    computed once on its parameters laid end to end, as ``Optimizer.step`` does itself.
+
+    Each group is ``(index, params, datas, grads, w, g, bounds, reads)``: ``g`` is the flat
+    gradient, which the tape's gradients are views of when ``grads`` is None (nothing to
+    join); ``w`` receives the joined weights only when the rule reads them (``reads``, or an
+    L2 weight decay); otherwise it only lends its shape and dtype. Each parameter then
+    subtracts its slice of the update in place, as ``Optimizer.step`` does."""
     layouts = [opt._flat_layout(i, params) for i, params, *_ in groups]
     if None in layouts:  # the optimiser's state changed kind (e.g. loaded): its own path
         opt.step()
         return
-    concatenate, copyto = np.concatenate, np.copyto
-    for (i, _, datas, grads, w, g, views), flat in zip(groups, layouts):
-        concatenate(datas, axis=None, out=w)
-        concatenate(grads, axis=None, out=g)
-        np.subtract(w, opt._delta(w, g, opt.param_groups[i], flat.state), out=w)
-        for d, v in zip(datas, views):
-            copyto(d, v)
+    concatenate, subtract = np.concatenate, np.subtract
+    for (i, _, datas, grads, w, g, bounds, reads), flat in zip(groups, layouts):
+        group = opt.param_groups[i]
+        if reads or group.get("weight_decay", 0.0):
+            concatenate(datas, axis=None, out=w)
+        if grads is not None:
+            concatenate(grads, axis=None, out=g)
+        delta = opt._delta(w, g, group, flat.state)
+        for d, a, b in zip(datas, bounds, bounds[1:]):
+            subtract(d, delta[a:b].reshape(d.shape), out=d)
         flat.share()
+
+
+def _reads_weights(opt: Any) -> bool:
+    """Whether ``opt.update`` reads the values of the weights (see
+    ``Optimizer.update_reads_weights``, taken from the class that defines ``update``)."""
+    for klass in type(opt).__mro__:
+        if "update" in vars(klass):
+            return vars(klass).get("update_reads_weights", True)
+    return True
+
+
+def _replace(a: Any, old: np.ndarray, new: np.ndarray) -> Any:
+    """``a`` with every ``old`` in it (in tuples, lists, dicts) replaced by ``new``; lists and
+    dicts are changed in place. Raises LookupError where ``old`` is held in anything else."""
+    if a is old:
+        return new
+    t = type(a)
+    if t is tuple:
+        return tuple(_replace(x, old, new) for x in a)
+    if t is list:
+        a[:] = [_replace(x, old, new) for x in a]
+    elif t is dict:
+        a.update({k: _replace(v, old, new) for k, v in a.items()})
+    elif (t is functools.partial and _holds((a.args, a.keywords), old)) or (
+            isinstance(a, np.ndarray) and np.may_share_memory(a, old)):
+        raise LookupError("held where it cannot be swapped")
+    return a
 
 
 def _draw_into(buf: np.ndarray, draw: Any, shape: tuple, keep_prob: float) -> None:
@@ -546,12 +582,14 @@ class Compiler:
     def flat_groups(self, opt: Any) -> list | None:
         """How to replay ``opt.step()`` one parameter group at a time, on the group's
         parameters and gradients laid end to end (as the optimiser's own step does for
-        elementwise rules and small groups); None when that is not known to be its path."""
+        elementwise rules and small groups); None when that is not known to be its path.
+        Where it can, the tape's gradients become views of one flat array, so the replay
+        need not join them (see :meth:`join_grads`)."""
         from tinygrad_ng.optim.optimizer import FLAT_MAX
 
         if not opt.elementwise:
             return None
-        groups = []
+        groups, reads = [], _reads_weights(opt)
         for i, group in enumerate(opt.param_groups):
             params, grads = [], []
             for p in group["params"]:
@@ -567,9 +605,37 @@ class Compiler:
                 return None
             w = np.concatenate(datas, axis=None)
             bounds = np.cumsum([0, *sizes]).tolist()
-            views = [w[a:b].reshape(d.shape) for a, b, d in zip(bounds, bounds[1:], datas)]
-            groups.append((i, params, datas, grads, w, np.empty_like(w), views))
+            g = self.join_grads(params, grads, bounds, np.empty_like(w))
+            groups.append((i, params, datas, None if g is not None else grads, w,
+                           np.empty_like(w) if g is None else g, bounds, reads))
         return groups
+
+    def join_grads(self, params: list[Tensor], grads: list[np.ndarray], bounds: list[int],
+                   g: np.ndarray) -> np.ndarray | None:
+        """Make the tape's gradients of ``params`` views of the flat ``g`` (slices laid end
+        to end), so the optimiser reads them joined; None (nothing changed) unless each is
+        the tape's own C-contiguous array, given to that parameter alone and held only in
+        places :func:`_replace` reaches."""
+        for p, buf in zip(params, grads):
+            if (id(buf) not in self.fresh or buf.base is not None or buf.dtype != g.dtype
+                    or buf.shape != p.data.shape or not buf.flags.c_contiguous
+                    or _holds(self.tape.output, buf)):
+                return None
+        program = self.tape.program
+        try:  # (a dry run: replacing each by itself changes nothing)
+            for buf in grads:
+                for _, args in program:
+                    _replace(args, buf, buf)
+        except LookupError:
+            return None
+        for p, buf, a, b in zip(params, grads, bounds, bounds[1:]):
+            view = g[a:b].reshape(buf.shape)
+            view[...] = buf
+            program[:] = [(f, _replace(args, buf, view)) for f, args in program]
+            self.checks[id(p)] = (p, view)
+            self.fresh.add(id(view))
+            self.handed.add(id(view))
+        return g
 
     def on_backward(self, root: Tensor, grad: Any, leaves: dict, line: str) -> None:
         seed = self.seed(root, grad)
