@@ -590,3 +590,53 @@ def test_another_thread_runs_eagerly_while_a_step_records():
     recording.join()
     assert results[0].item() == 2.0
     assert other(tg.ones(2)).item() == 6.0 and other.recordings == 1
+
+
+class _ShrinkingAdam(optim.Adam):
+    """Adam whose update reads the weights' values (a user's subclass): it inherits
+    ``update_reads_weights = False`` from Adam, but overrides ``update``."""
+
+    def update(self, w, grad, group, state):
+        return super().update(w, grad, group, state) + 1e-3 * w
+
+
+@pytest.mark.parametrize("make_opt", [
+    OPTIMISERS["adam"], OPTIMISERS["adamw"], OPTIMISERS["sgd_momentum"],
+    lambda p: _ShrinkingAdam(p, lr=1e-2)], ids=["adam", "adamw", "sgd_wd", "subclass"])
+def test_weights_changed_in_place_between_replays_reach_the_flat_update(make_opt):
+    """The flat update joins the weights only for rules that read them (weight decay, a
+    subclass's own ``update``): changes made between steps must reach it as eagerly."""
+    runs = []
+    for compile_ in (False, True):
+        tg.manual_seed(7)
+        X, Y, _ = _data("sigmoid_bce")
+        model = _model("mlp_relu", X.shape[1], 1)
+        opt = make_opt(model.parameters())
+        train_step = _step(model, opt, _losses("sigmoid_bce"))
+        step = tg.jit(train_step) if compile_ else train_step
+        losses = []
+        for k in range(12):
+            losses += _train(step, X, Y, 1)
+            with tg.no_grad():
+                for p in model.parameters():
+                    p.data *= 0.5 if k % 4 == 1 else 1.0
+        runs.append((losses, model.state_dict()))
+    assert runs[0][0] == runs[1][0]
+    for k, v in runs[0][1].items():
+        assert np.array_equal(v, runs[1][1][k]), k
+
+
+def test_the_flat_update_reads_the_tapes_gradients_in_place():
+    """The gradients a replay hands to ``.grad`` are slices of one array laid end to end,
+    which the optimiser reads without joining them; the weights are not joined for Adam."""
+    model, opt, train_step, X, Y = _setup("mlp_relu", "bce_logits", "adam")
+    step = tg.jit(train_step)
+    _train(step, X, Y, 3)
+    grads = [p.grad for p in model.parameters()]
+    base = grads[0].base
+    assert base is not None and base.ndim == 1
+    assert all(g.base is base for g in grads)
+    assert sum(g.size for g in grads) == base.size
+    (args,) = [a for f, a in step._last.program if getattr(f, "__name__", "") == "_flat_step"]
+    (group,) = args[1]
+    assert group[3] is None and group[5] is base and group[7] is False  # nothing joined
