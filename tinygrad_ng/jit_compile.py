@@ -234,21 +234,24 @@ def _reads_weights(opt: Any) -> bool:
     return True
 
 
-def _replace(a: Any, old: np.ndarray, new: np.ndarray) -> Any:
-    """``a`` with every ``old`` in it (in tuples, lists, dicts) replaced by ``new``; lists and
-    dicts are changed in place. Raises LookupError where ``old`` is held in anything else."""
-    if a is old:
-        return new
+def _replace(a: Any, new: dict[int, np.ndarray], old: list[np.ndarray]) -> Any:
+    """``a`` with each array of ``old`` in it (in tuples, lists, dicts) replaced by
+    ``new[id(array)]``; lists and dicts are changed in place. Raises LookupError where one
+    is held in anything else (a partial's arguments, a view)."""
+    b = new.get(id(a))
+    if b is not None:
+        return b
     t = type(a)
     if t is tuple:
-        return tuple(_replace(x, old, new) for x in a)
+        return tuple(_replace(x, new, old) for x in a)
     if t is list:
-        a[:] = [_replace(x, old, new) for x in a]
+        a[:] = [_replace(x, new, old) for x in a]
     elif t is dict:
-        a.update({k: _replace(v, old, new) for k, v in a.items()})
-    elif (t is functools.partial and _holds((a.args, a.keywords), old)) or (
-            isinstance(a, np.ndarray) and np.may_share_memory(a, old)):
-        raise LookupError("held where it cannot be swapped")
+        a.update({k: _replace(v, new, old) for k, v in a.items()})
+    elif t is functools.partial or isinstance(a, np.ndarray):
+        held = (a.args, a.keywords) if t is functools.partial else a
+        if any(_holds(held, b) for b in old):
+            raise LookupError("held where it cannot be swapped")
     return a
 
 
@@ -622,19 +625,20 @@ class Compiler:
                     or _holds(self.tape.output, buf)):
                 return None
         program = self.tape.program
+        same = {id(buf): buf for buf in grads}
         try:  # (a dry run: replacing each by itself changes nothing)
-            for buf in grads:
-                for _, args in program:
-                    _replace(args, buf, buf)
+            for _, args in program:
+                _replace(args, same, grads)
         except LookupError:
             return None
+        views = {}
         for p, buf, a, b in zip(params, grads, bounds, bounds[1:]):
-            view = g[a:b].reshape(buf.shape)
+            view = views[id(buf)] = g[a:b].reshape(buf.shape)
             view[...] = buf
-            program[:] = [(f, _replace(args, buf, view)) for f, args in program]
             self.checks[id(p)] = (p, view)
             self.fresh.add(id(view))
             self.handed.add(id(view))
+        program[:] = [(f, _replace(args, views, grads)) for f, args in program]
         return g
 
     def on_backward(self, root: Tensor, grad: Any, leaves: dict, line: str) -> None:
