@@ -640,3 +640,32 @@ def test_the_flat_update_reads_the_tapes_gradients_in_place():
     (args,) = [a for f, a in step._last.program if getattr(f, "__name__", "") == "_flat_step"]
     (group,) = args[1]
     assert group[3] is None and group[5] is base and group[7] is False  # nothing joined
+
+
+def test_plain_sgd_on_large_layers_replays_in_chunks_bit_for_bit():
+    """A layer over ``SGD_CHUNK`` weights, two groups with their own rates, a schedule, then
+    momentum switched on between replays (the replay hands over to the optimiser's step)."""
+    from tinygrad_ng import jit_compile
+
+    runs = []
+    for compile_ in (False, True):
+        tg.manual_seed(3)
+        X, Y, _ = _data("softmax_ce", m=48, n_in=300)
+        model = nn.Sequential(nn.Linear(300, 300), nn.ReLU(), nn.Linear(300, 3))
+        assert model[0].weight.data.size > jit_compile.SGD_CHUNK
+        opt = optim.SGD([{"params": model[0].parameters()},
+                         {"params": model[2].parameters(), "lr": 0.03}], lr=0.05)
+        sched = optim.lr_scheduler.InverseTimeDecay(opt, decay_rate=0.5)
+        train_step = _step(model, opt, F.cross_entropy)
+        step = tg.jit(train_step) if compile_ else train_step
+        losses = _train(step, X, Y, 5)
+        if compile_:
+            assert any(f is jit_compile._sgd_step for f, _ in step._last.program)
+        sched.step()
+        losses += _train(step, X, Y, 5)
+        opt.param_groups[1]["momentum"] = 0.9
+        losses += _train(step, X, Y, 5)
+        runs.append((losses, model.state_dict()))
+    assert runs[0][0] == runs[1][0]
+    for k, v in runs[0][1].items():
+        assert np.array_equal(v, runs[1][1][k]), k

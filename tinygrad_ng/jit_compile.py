@@ -225,6 +225,29 @@ def _flat_step(opt: Any, groups: list) -> None:
         flat.share()
 
 
+#: Elements per pass of the plain SGD update (:func:`_sgd_step`): the size of its scratch
+#: buffer, small enough to stay in the cache between the multiply and the subtract.
+SGD_CHUNK = 2**16
+
+
+def _sgd_step(opt: Any, parts: list[tuple[int, list]]) -> None:
+    """``opt.step()`` for plain SGD (no momentum, no weight decay, a Python number as the
+    rate): ``W -= lr·dW`` with the optimiser's two passes (``lr·dW``, then subtracted in
+    place), a chunk at a time through one scratch buffer instead of a temporary as large as
+    the weights. ``parts``: (group index, its (weights, gradient, scratch) slices)."""
+    groups = opt.param_groups
+    for group in groups:
+        if type(group["lr"]) not in (float, int) or group["momentum"] or group["weight_decay"]:
+            opt.step()
+            return
+    multiply, subtract = np.multiply, np.subtract
+    for i, chunks in parts:
+        lr = groups[i]["lr"]
+        for w, g, scratch in chunks:
+            multiply(g, lr, out=scratch)
+            subtract(w, scratch, out=w)
+
+
 def _reads_weights(opt: Any) -> bool:
     """Whether ``opt.update`` reads the values of the weights (see
     ``Optimizer.update_reads_weights``, taken from the class that defines ``update``)."""
@@ -572,10 +595,13 @@ class Compiler:
 
     def on_step(self, opt: Any, line: str) -> None:
         groups = self.flat_groups(opt)
-        if groups is None:
-            self.emit(opt.step, effect=True)
-        else:
+        chunks = None if groups is not None else self.sgd_chunks(opt)
+        if groups is not None:
             self.emit(_flat_step, opt, groups, effect=True)
+        elif chunks is not None:
+            self.emit(_sgd_step, opt, chunks, effect=True)
+        else:
+            self.emit(opt.step, effect=True)
         self.validating = False
         for group in opt.param_groups:
             for p in group["params"]:
@@ -612,6 +638,35 @@ class Compiler:
             groups.append((i, params, datas, None if g is not None else grads, w,
                            np.empty_like(w) if g is None else g, bounds, reads))
         return groups
+
+    def sgd_chunks(self, opt: Any) -> list | None:
+        """The slices :func:`_sgd_step` updates, per group, when ``opt`` is ``optim.SGD``
+        itself and every parameter gets its gradient from this tape (C-contiguous, writeable
+        weights and gradients of one dtype); None otherwise."""
+        from tinygrad_ng.optim.sgd import SGD
+
+        if getattr(type(opt), "update", None) is not SGD.update:
+            return None
+        parts, scratch = [], {}
+        for i, group in enumerate(opt.param_groups):
+            chunks = []
+            for p in group["params"]:
+                w, entry = p.data, self.checks.get(id(p))
+                if entry is None or not p.requires_grad:
+                    return None
+                g = entry[1]
+                if (g.dtype != w.dtype or g.shape != w.shape or not w.flags.writeable
+                        or not (w.flags.c_contiguous and g.flags.c_contiguous)):
+                    return None
+                buf = scratch.get(w.dtype)
+                if buf is None:
+                    buf = scratch[w.dtype] = np.empty(SGD_CHUNK, w.dtype)
+                w, g = w.reshape(-1), g.reshape(-1)
+                chunks += [(w[a:a + SGD_CHUNK], g[a:a + SGD_CHUNK], buf[:min(SGD_CHUNK,
+                                                                            w.size - a)])
+                           for a in range(0, w.size, SGD_CHUNK)]
+            parts.append((i, chunks))
+        return parts
 
     def join_grads(self, params: list[Tensor], grads: list[np.ndarray], bounds: list[int],
                    g: np.ndarray) -> np.ndarray | None:
