@@ -82,27 +82,35 @@ class Tape:
 
     def bind_inputs(self) -> None:
         """Let the instructions read the arguments' own arrays instead of copies, where
-        each input buffer appears only as an argument of instructions (no view of it)."""
+        each input buffer appears only as an argument of instructions (no view of it).
+        One pass over the program for all the buffers (each owns its memory: a copy)."""
+        slots = {id(buf): slot for slot, buf in self.inputs}
+        places: dict[int, list | None] = {slot: [] for slot in slots.values()}
+        for k, (_, args) in enumerate(self.program):
+            for j, a in enumerate(args):
+                items = enumerate(a) if type(a) is list else ((None, a),)
+                for m, e in items:  # (a generic op's list of input arrays: its items)
+                    slot = slots.get(id(e))
+                    if slot is not None:
+                        if places[slot] is not None:
+                            places[slot].append((k, j, m))
+                        continue
+                    owner = _owner(e) if isinstance(e, np.ndarray) else None
+                    if owner is not None:
+                        if id(owner) in slots:  # a view of an input buffer
+                            places[slots[id(owner)]] = None
+                        continue
+                    if type(e) not in (int, float, bool, str, type(None)):
+                        for slot, buf in self.inputs:
+                            if places[slot] is not None and _holds(e, buf):
+                                places[slot] = None
         copies = []
         for slot, buf in self.inputs:
-            places = []
-            for k, (_, args) in enumerate(self.program):
-                for j, a in enumerate(args):
-                    items = enumerate(a) if type(a) is list else ((None, a),)
-                    for m, e in items:  # (a generic op's list of input arrays: its items)
-                        if e is buf:
-                            places.append((k, j, m))
-                        elif _holds(e, buf):
-                            places = None
-                            break
-                    if places is None:
-                        break
-                if places is None:
-                    break
-            if places is None or _holds(self.output, buf):
+            where = places[slot]
+            if where is None or _holds(self.output, buf):
                 copies.append((slot, buf))
             else:
-                self.rebinds.append((slot, places))
+                self.rebinds.append((slot, where))
         self.inputs = copies
 
     def valid(self, args: tuple) -> bool:
@@ -274,32 +282,43 @@ def _reads_weights(opt: Any) -> bool:
     return True
 
 
-def _replace(a: Any, new: dict[int, np.ndarray], check: bool = False,
-             frozen: bool = False) -> Any:
-    """``a`` with each array whose id is a key of ``new`` (arrays owning their memory)
-    replaced by its value, in tuples, lists and dicts; lists and dicts are changed in place.
-    With ``check``, raises LookupError where one is held in anything else (a partial's
-    arguments, a view)."""
+def _replace(a: Any, new: dict[int, np.ndarray]) -> Any:
+    """``a`` with each array whose id is a key of ``new`` replaced by its value, in tuples,
+    lists and dicts (lists and dicts changed in place)."""
     b = new.get(id(a))
     if b is not None:
-        if frozen:
-            raise LookupError("held where it cannot be swapped")
         return b
     t = type(a)
     if t is tuple:
-        return tuple(_replace(x, new, check, frozen) for x in a)
+        return tuple(_replace(x, new) for x in a)
     if t is list:
-        a[:] = [_replace(x, new, check, frozen) for x in a]
+        a[:] = [_replace(x, new) for x in a]
     elif t is dict:
-        a.update({k: _replace(v, new, check, frozen) for k, v in a.items()})
-    elif check and t is functools.partial:
-        _replace((a.args, a.keywords), new, check, True)
-    elif check and isinstance(a, np.ndarray):
-        owner = _owner(a)
-        if id(owner) in new if owner is not None else any(
-                np.may_share_memory(a, b) for b in new.values()):
-            raise LookupError("held where it cannot be swapped")
+        a.update({k: _replace(v, new) for k, v in a.items()})
     return a
+
+
+def _mentions(a: Any, arrays: dict[int, np.ndarray], frozen: bool = False) -> bool:
+    """Whether ``a`` holds one of ``arrays`` (arrays owning their memory, by id) where
+    :func:`_replace` can swap it; raises LookupError where it holds one otherwise (in a
+    partial's arguments, or through a view)."""
+    if id(a) in arrays:
+        if frozen:
+            raise LookupError("held where it cannot be swapped")
+        return True
+    t = type(a)
+    if t is tuple or t is list:
+        return any([_mentions(x, arrays, frozen) for x in a])
+    if t is dict:
+        return any([_mentions(x, arrays, frozen) for x in a.values()])
+    if t is functools.partial:
+        return _mentions((a.args, a.keywords), arrays, True)
+    if isinstance(a, np.ndarray):
+        owner = _owner(a)
+        if id(owner) in arrays if owner is not None else any(
+                np.may_share_memory(a, b) for b in arrays.values()):
+            raise LookupError("held where it cannot be swapped")
+    return False
 
 
 def _draw_into(buf: np.ndarray, draw: Any, shape: tuple, keep_prob: float) -> None:
@@ -704,10 +723,9 @@ class Compiler:
                     or _holds(self.tape.output, buf)):
                 return None
         program = self.tape.program
-        same = {id(buf): buf for buf in grads}
-        try:  # (a dry run: replacing each by itself changes nothing)
-            for _, args in program:
-                _replace(args, same, check=True)
+        arrays = {id(buf): buf for buf in grads}
+        try:
+            users = [k for k, (_, args) in enumerate(program) if _mentions(args, arrays)]
         except LookupError:
             return None
         views = {}
@@ -717,7 +735,9 @@ class Compiler:
             self.checks[id(p)] = (p, view)
             self.fresh.add(id(view))
             self.handed.add(id(view))
-        program[:] = [(f, _replace(args, views)) for f, args in program]
+        for k in users:
+            f, args = program[k]
+            program[k] = (f, _replace(args, views))
         return g
 
     def on_backward(self, root: Tensor, grad: Any, leaves: dict, line: str) -> None:
