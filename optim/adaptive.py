@@ -61,6 +61,7 @@ class Adam(Optimizer):
 
     elementwise = True
     update_reads_weights = False
+    update_scratch = 2
 
     def __init__(self, params: ParamsArg, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -78,21 +79,28 @@ class Adam(Optimizer):
         _check(self._name, "eps", group["eps"])
 
     def update(self, w: np.ndarray, grad: np.ndarray, group: dict[str, Any],
-               state: dict[str, Any]) -> np.ndarray:
+               state: dict[str, Any], scratch: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> np.ndarray:
+        """The step α·V̂/(√Ŝ + ε). ``scratch``: two arrays shaped like ``w`` to compute in
+        instead of new ones (a compiled step's, see ``update_scratch``); the step is then
+        returned in the first."""
+        a, b = (None, None) if scratch is None else scratch
         beta1, beta2 = group["betas"]
         t = state["step"] = state.get("step", 0) + 1
         v = zeros_state(state, "exp_avg", w)
         s = zeros_state(state, "exp_avg_sq", w)
         v *= beta1
-        v += (1 - beta1) * grad
+        v += np.multiply(grad, 1 - beta1, out=a)
         s *= beta2
-        s += (1 - beta2) * np.square(grad)
+        square = np.square(grad, out=b)
+        square *= 1 - beta2
+        s += square
         # α·V̂/(√Ŝ + ε) with V̂ = V/(1 − β₁ᵗ), Ŝ = S/(1 − β₂ᵗ), in four array passes: with
         # c = √(1 − β₂ᵗ), √Ŝ + ε = (√S + ε·c)/c, so the step is (α·c/(1 − β₁ᵗ))·V/(√S + ε·c)
         c = math.sqrt(1 - beta2**t)
-        denom = np.sqrt(s)
+        denom = np.sqrt(s, out=b)
         denom += group["eps"] * c
-        delta = v * (group["lr"] * c / (1 - beta1**t))
+        delta = np.multiply(v, group["lr"] * c / (1 - beta1**t), out=a)
         delta /= denom
         return delta
 

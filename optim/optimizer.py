@@ -54,6 +54,10 @@ class Optimizer:
     #: It is read from the class that defines ``update``, so a subclass overriding ``update``
     #: counts as reading the weights unless it says otherwise.
     update_reads_weights = True
+    #: How many scratch arrays ``update`` takes as ``scratch=`` (arrays shaped like ``w`` to
+    #: compute in instead of allocating new ones; a compiled step passes them); 0: none.
+    #: Read from the class that defines ``update``, as ``update_reads_weights``.
+    update_scratch = 0
 
     def __init__(self, params: ParamsArg, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)

@@ -602,7 +602,8 @@ class _ShrinkingAdam(optim.Adam):
 
 @pytest.mark.parametrize("make_opt", [
     OPTIMISERS["adam"], OPTIMISERS["adamw"], OPTIMISERS["sgd_momentum"],
-    lambda p: _ShrinkingAdam(p, lr=1e-2)], ids=["adam", "adamw", "sgd_wd", "subclass"])
+    lambda p: optim.Adam(p, lr=1e-2, weight_decay=1e-2), lambda p: _ShrinkingAdam(p, lr=1e-2)],
+    ids=["adam", "adamw", "sgd_wd", "adam_wd", "subclass"])
 def test_weights_changed_in_place_between_replays_reach_the_flat_update(make_opt):
     """The flat update joins the weights only for rules that read them (weight decay, a
     subclass's own ``update``): changes made between steps must reach it as eagerly."""
@@ -640,6 +641,7 @@ def test_the_flat_update_reads_the_tapes_gradients_in_place():
     (args,) = [a for f, a in step._last.program if getattr(f, "__name__", "") == "_flat_step"]
     (group,) = args[1]
     assert group[3] is None and group[5] is base and group[7] is False  # nothing joined
+    assert len(group[8]) == 2  # Adam computes in two scratch arrays of the tape
 
 
 def test_plain_sgd_on_large_layers_replays_in_chunks_bit_for_bit():

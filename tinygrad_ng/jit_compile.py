@@ -228,23 +228,28 @@ def _flat_step(opt: Any, groups: list) -> None:
     """``opt.step()`` for an elementwise rule whose groups are small: each group's update
     computed once on its parameters laid end to end, as ``Optimizer.step`` does itself.
 
-    Each group is ``(index, params, datas, grads, w, g, bounds, reads)``: ``g`` is the flat
-    gradient, which the tape's gradients are views of when ``grads`` is None (nothing to
-    join); ``w`` receives the joined weights only when the rule reads them (``reads``, or an
-    L2 weight decay); otherwise it only lends its shape and dtype. Each parameter then
-    subtracts its slice of the update in place, as ``Optimizer.step`` does."""
+    Each group is ``(index, params, datas, grads, w, g, bounds, reads, scratch)``: ``g`` is
+    the flat gradient, which the tape's gradients are views of when ``grads`` is None
+    (nothing to join); ``w`` receives the joined weights only when the rule reads them
+    (``reads``, or an L2 weight decay); otherwise it only lends its shape and dtype.
+    ``scratch``: arrays the rule computes in (``Optimizer.update_scratch``), or None. Each
+    parameter then subtracts its slice of the update in place, as ``Optimizer.step`` does."""
     layouts = [opt._flat_layout(i, params) for i, params, *_ in groups]
     if None in layouts:  # the optimiser's state changed kind (e.g. loaded): its own path
         opt.step()
         return
     concatenate, subtract = np.concatenate, np.subtract
-    for (i, _, datas, grads, w, g, bounds, reads), flat in zip(groups, layouts):
+    for (i, _, datas, grads, w, g, bounds, reads, scratch), flat in zip(groups, layouts):
         group = opt.param_groups[i]
-        if reads or group.get("weight_decay", 0.0):
+        decay = group.get("weight_decay", 0.0)
+        if reads or decay:
             concatenate(datas, axis=None, out=w)
         if grads is not None:
             concatenate(grads, axis=None, out=g)
-        delta = opt._delta(w, g, group, flat.state)
+        if scratch is None or decay:
+            delta = opt._delta(w, g, group, flat.state)
+        else:  # (what _delta computes without weight decay, in the scratch arrays)
+            delta = opt.update(w, g, group, flat.state, scratch=scratch)
         for d, a, b in zip(datas, bounds, bounds[1:]):
             subtract(d, delta[a:b].reshape(d.shape), out=d)
         flat.share()
@@ -273,13 +278,14 @@ def _sgd_step(opt: Any, parts: list[tuple[int, list]]) -> None:
             subtract(w, scratch, out=w)
 
 
-def _reads_weights(opt: Any) -> bool:
-    """Whether ``opt.update`` reads the values of the weights (see
-    ``Optimizer.update_reads_weights``, taken from the class that defines ``update``)."""
+def _update_trait(opt: Any, name: str, default: Any) -> Any:
+    """``Optimizer.update_reads_weights`` or ``update_scratch`` of ``opt``, as declared by
+    the class that defines its ``update`` (a subclass overriding ``update`` gets
+    ``default``, whatever its parents declare)."""
     for klass in type(opt).__mro__:
         if "update" in vars(klass):
-            return vars(klass).get("update_reads_weights", True)
-    return True
+            return vars(klass).get(name, default)
+    return default
 
 
 def _replace(a: Any, new: dict[int, np.ndarray]) -> Any:
@@ -661,7 +667,9 @@ class Compiler:
 
         if not opt.elementwise:
             return None
-        groups, reads = [], _reads_weights(opt)
+        groups = []
+        reads = _update_trait(opt, "update_reads_weights", True)
+        n_scratch = _update_trait(opt, "update_scratch", 0)
         for i, group in enumerate(opt.param_groups):
             params, grads = [], []
             for p in group["params"]:
@@ -678,8 +686,9 @@ class Compiler:
             w = np.concatenate(datas, axis=None)
             bounds = np.cumsum([0, *sizes]).tolist()
             g = self.join_grads(params, grads, bounds, np.empty_like(w))
+            scratch = tuple(np.empty_like(w) for _ in range(n_scratch)) or None
             groups.append((i, params, datas, None if g is not None else grads, w,
-                           np.empty_like(w) if g is None else g, bounds, reads))
+                           np.empty_like(w) if g is None else g, bounds, reads, scratch))
         return groups
 
     def sgd_chunks(self, opt: Any) -> list | None:
