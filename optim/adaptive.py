@@ -90,17 +90,17 @@ class Adam(Optimizer):
         v = zeros_state(state, "exp_avg", w)
         s = zeros_state(state, "exp_avg_sq", w)
         v *= beta1
-        v += np.multiply(grad, 1 - beta1, out=a)
+        v += np.multiply(grad, 1 - beta1, a)
         s *= beta2
-        square = np.square(grad, out=b)
+        square = np.square(grad, b)
         square *= 1 - beta2
         s += square
         # α·V̂/(√Ŝ + ε) with V̂ = V/(1 − β₁ᵗ), Ŝ = S/(1 − β₂ᵗ), in four array passes: with
         # c = √(1 − β₂ᵗ), √Ŝ + ε = (√S + ε·c)/c, so the step is (α·c/(1 − β₁ᵗ))·V/(√S + ε·c)
         c = math.sqrt(1 - beta2**t)
-        denom = np.sqrt(s, out=b)
+        denom = np.sqrt(s, b)
         denom += group["eps"] * c
-        delta = np.multiply(v, group["lr"] * c / (1 - beta1**t), out=a)
+        delta = np.multiply(v, group["lr"] * c / (1 - beta1**t), a)
         delta /= denom
         return delta
 

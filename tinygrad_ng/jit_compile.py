@@ -74,7 +74,7 @@ class Tape:
         """Refuse when a tensor made from a NumPy array inside the step differs between
         this recording and ``other`` (the next one)."""
         for (a, line), (b, _) in zip(self.constants_made, other.constants_made):
-            if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
+            if not _same(a, b):
                 raise JitError(f"jit: a tensor made from a NumPy array inside the step "
                                f"({line}) changed from one call to the next; a replay would "
                                "freeze it. Compute it with tensor operations, or pass it in "
@@ -155,6 +155,13 @@ class Tape:
 
     def listing(self) -> str:
         return jit_kernels.format_listing(self.listing_lines)
+
+
+def _same(a: Any, b: np.ndarray) -> bool:
+    """Whether ``a`` has ``b``'s shape and values, NaN equal to NaN (the NaN-aware
+    comparison, which copies, only when the plain one finds a difference)."""
+    return np.shape(a) == b.shape and (np.array_equal(a, b) or (
+        b.dtype.kind in "fc" and np.array_equal(a, b, equal_nan=True)))
 
 
 def _holds(a: Any, buf: np.ndarray) -> bool:
@@ -498,9 +505,7 @@ class Compiler:
     def check(self, ours: Any, eager: np.ndarray, what: str) -> None:
         if ours is eager:
             return
-        same = np.shape(ours) == eager.shape and np.array_equal(
-            ours, eager, equal_nan=eager.dtype.kind in "fc")
-        if not same:
+        if not _same(ours, eager):
             raise JitError(f"jit: replaying {what} did not give the eager value: the step "
                            "probably changes arrays with NumPy (t.data[...] = …, in-place "
                            "operations on .data or .grad) where tg.jit cannot see it")
@@ -541,8 +546,7 @@ class Compiler:
         """Put back the values the step started from; returns what to restore after."""
         restore = []
         for arr, snap in self.rec.snapshots.values():
-            if arr.flags.writeable and not np.array_equal(arr, snap,
-                                                           equal_nan=arr.dtype.kind == "f"):
+            if arr.flags.writeable and not _same(arr, snap):
                 restore.append((arr, arr.copy()))
                 arr[...] = snap
         return restore
