@@ -19,7 +19,15 @@ into its buffer. The backward pass is laid out by the engine's rules (reverse cr
 gradients summed to the input's shape and dtype, paths added in the same order), so a replay
 computes the same bits as the eager step. The optimiser's ``step()`` and the other side
 effects (``zero_grad``, dropout masks drawn fresh from the library's generator, running
-statistics) are replayed in their places. While compiling, the tape is run once on the
+statistics) are replayed in their places. An elementwise optimiser's update of a small
+group runs once on the group laid end to end, as ``Optimizer.step`` does: the tape's
+gradients are slices of one flat array (so nothing is joined; each ``.grad`` is such a
+slice), the weights are joined only for rules that read them (weight decay, or an
+``update`` not declared ``update_reads_weights = False``), and Adam computes in scratch
+arrays of the tape. Plain SGD (no momentum, no weight decay) is replayed as the
+optimiser's ``lr·dW`` and ``W -= …``, a chunk at a time through one scratch buffer. All of
+these run the optimiser's own NumPy operations on the same values, so the parameters
+stay bit-for-bit those of the eager step. While compiling, the tape is run once on the
 recorded inputs and every value is compared with the eager one: a step that changes arrays
 behind the engine's back (NumPy on ``.data`` or ``.grad``) is refused, not replayed wrongly.
 

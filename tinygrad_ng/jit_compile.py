@@ -25,7 +25,7 @@ import numpy as np
 from . import autograd, jit_kernels
 from .tensor import Tensor
 
-_data = attrgetter("data")
+_data, _training = attrgetter("data"), attrgetter("training")
 
 
 class JitError(RuntimeError):
@@ -63,6 +63,8 @@ class Tape:
         self.arrays: list[np.ndarray] = []
         self.attrs: list[tuple[dict, str, Tensor]] = []  # (module.__dict__, name, tensor)
         self.modes: list[tuple[Any, bool]] = []  # (module, training)
+        self._attrs: tuple = ((), (), ())  # the two above column-wise (see seal)
+        self._modes: tuple = ((), ())
         self.grad_guards: list[tuple[list, bool]] = []  # (cell, .grad was None)
         self.output: Any = None
         self.listing_lines: list[tuple[str, str, str]] = []  # (section, text, shape)
@@ -119,16 +121,21 @@ class Tape:
             cell[0] = args[slot]
         if not all(map(is_, map(_data, self.guarded), self.arrays)):
             return False
-        for d, name, t in self.attrs:
-            if d.get(name) is not t:
-                return False
-        for module, mode in self.modes:
-            if module.training is not mode:
-                return False
+        dicts, names, tensors = self._attrs
+        if not all(map(is_, map(dict.get, dicts, names), tensors)):
+            return False
+        modules, modes = self._modes
+        if not all(map(is_, map(_training, modules), modes)):
+            return False
         for cell, none in self.grad_guards:
             if (cell[0].grad is None) is not none:
                 return False
         return True
+
+    def seal(self) -> None:
+        """Lay the module guards out column-wise, as :meth:`valid` checks them."""
+        self._attrs = tuple(zip(*self.attrs)) or ((), (), ())
+        self._modes = tuple(zip(*self.modes)) or ((), ())
 
     def grads_set(self) -> set[int]:
         """ids of the guarded tensors whose ``.grad`` is set now (for the next recording)."""
@@ -399,6 +406,7 @@ class Compiler:
         self.nodes: list[Node] = []  # graph nodes, in creation order
         self.validating = True  # until the first optimiser step changes the parameters
         self.fresh: set[int] = set()  # ids of gradient arrays made by the tape
+        self.constants: set[int] = set()  # ids of arrays no instruction writes (seeds)
         self.handed: set[int] = set()  # ... already given to some .grad
         self.reset: set[int] = set()  # ids of tensors reset by zero_grad, not yet stored
         self.checks: dict[int, tuple[Tensor, np.ndarray]] = {}  # .grad to compare
@@ -538,6 +546,7 @@ class Compiler:
             if leaf.grad is not None:
                 self.check(buf, leaf.grad, f"the gradient of a tensor of shape {leaf.shape}")
         self._guard_modules()
+        self.tape.seal()
         self.tape.output = self._template(result)
         self.tape.bind_inputs()
         return self.tape
@@ -785,12 +794,13 @@ class Compiler:
             self.grads_to_set = []
 
     def seed(self, root: Tensor, grad: Any) -> np.ndarray:
-        if grad is None:
-            return np.ones(root.data.shape, root.data.dtype)
         src = (self.value(grad) if isinstance(grad, Tensor) else
                self.arrays.get(id(grad)) if isinstance(grad, np.ndarray) else None)
-        if src is None:
-            return root._seed(grad, "backward")  # a constant of the step
+        if src is None:  # ones, or a constant of the step
+            seed = (np.ones(root.data.shape, root.data.dtype) if grad is None else
+                    root._seed(grad, "backward"))
+            self.constants.add(id(seed))
+            return seed
         if np.shape(src) != root.data.shape:
             raise JitError(f"jit: backward's grad has shape {np.shape(src)}, the tensor "
                            f"{root.data.shape}")
