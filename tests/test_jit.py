@@ -647,14 +647,14 @@ def test_the_flat_update_reads_the_tapes_gradients_in_place():
 def test_plain_sgd_on_large_layers_replays_in_chunks_bit_for_bit():
     """A layer over ``SGD_CHUNK`` weights, two groups with their own rates, a schedule, then
     momentum switched on between replays (the replay hands over to the optimiser's step)."""
-    from tinygrad_ng import jit_compile
+    from tinygrad_ng import jit_optim
 
     runs = []
     for compile_ in (False, True):
         tg.manual_seed(3)
         X, Y, _ = _data("softmax_ce", m=48, n_in=300)
         model = nn.Sequential(nn.Linear(300, 300), nn.ReLU(), nn.Linear(300, 3))
-        assert model[0].weight.data.size > jit_compile.SGD_CHUNK
+        assert model[0].weight.data.size > jit_optim.SGD_CHUNK
         opt = optim.SGD([{"params": model[0].parameters()},
                          {"params": model[2].parameters(), "lr": 0.03}], lr=0.05)
         sched = optim.lr_scheduler.InverseTimeDecay(opt, decay_rate=0.5)
@@ -662,7 +662,7 @@ def test_plain_sgd_on_large_layers_replays_in_chunks_bit_for_bit():
         step = tg.jit(train_step) if compile_ else train_step
         losses = _train(step, X, Y, 5)
         if compile_:
-            assert any(f is jit_compile._sgd_step for f, _ in step._last.program)
+            assert any(f is jit_optim._sgd_step for f, _ in step._last.program)
         sched.step()
         losses += _train(step, X, Y, 5)
         opt.param_groups[1]["momentum"] = 0.9
@@ -679,7 +679,7 @@ def test_gradients_are_swapped_for_flat_views_only_where_every_use_can_follow():
     a view, where it could not be swapped."""
     import functools
 
-    from tinygrad_ng.jit_compile import _mentions, _replace
+    from tinygrad_ng.jit_optim import _mentions, _replace
 
     buf, other, view = np.zeros(4), np.ones(4), np.zeros(6)
     args = (buf, [other, (buf, 2)], {"out": buf})
