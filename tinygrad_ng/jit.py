@@ -181,6 +181,12 @@ def _signature(args: tuple, kw_names: tuple) -> tuple:
     return tuple(key)
 
 
+@functools.lru_cache(maxsize=64)
+def _signature_of(fn: Callable) -> inspect.Signature:
+    """``inspect.signature(fn)``, kept: the observers ask for the same few on every recording."""
+    return inspect.signature(fn)
+
+
 def _arg_names(fn: Callable, n_positional: int, kw_names: tuple) -> list[str]:
     """The names of the call's arguments (``X``, ``Y``), for the printed tape."""
     try:
@@ -337,7 +343,7 @@ class _Recorder:
 
         def arguments(fn: Callable, *args: Any, **kwargs: Any) -> dict:
             """The arguments of a call of ``fn`` by name, defaults filled in."""
-            bound = inspect.signature(fn).bind(*args, **kwargs)
+            bound = _signature_of(fn).bind(*args, **kwargs)
             bound.apply_defaults()
             return bound.arguments
 
