@@ -57,7 +57,7 @@ class Tape:
     def __init__(self) -> None:
         self.program: list[tuple[Any, tuple]] = []
         self.inputs: list[tuple[int, np.ndarray]] = []  # (argument position, its buffer)
-        #: (argument position, the (instruction, argument, list item) places that read it)
+        #: (argument position, the (list, index) places of the instructions that read it)
         self.rebinds: list[tuple[int, list]] = []
         self.cells: list[tuple[int, list]] = []  # argument tensors the effects refer to
         self.guarded: list[Tensor] = []  # tensors whose array must stay the recorded one
@@ -113,8 +113,17 @@ class Tape:
             if where is None or _holds(self.output, buf):
                 copies.append((slot, buf))
             else:
-                self.rebinds.append((slot, where))
+                self.rebinds.append((slot, [self._holder(k, j, m) for k, j, m in where]))
         self.inputs = copies
+
+    def _holder(self, k: int, j: int, m: int | None) -> tuple[list, int]:
+        """(list, index) where instruction ``k`` holds argument ``j`` (item ``m`` of it):
+        the instruction's arguments become a list, so a replay rebinds them in place."""
+        f, args = self.program[k]
+        if type(args) is not list:
+            args = list(args)
+            self.program[k] = (f, args)
+        return (args, j) if m is None else (args[j], m)
 
     def valid(self, args: tuple) -> bool:
         """Whether the guards of the recording still hold for a call with ``args``."""
@@ -151,13 +160,9 @@ class Tape:
         for slot, places in self.rebinds:
             a = args[slot]
             arr = a.data if type(a) is Tensor else a
-            for k, j, m in places:
-                f, fargs = program[k]
-                if m is None:
-                    program[k] = (f, (*fargs[:j], arr, *fargs[j + 1:]))
-                else:
-                    fargs[j][m] = arr
-        for f, a in self.program:
+            for held, i in places:
+                held[i] = arr
+        for f, a in program:
             f(*a)
         return _rebuild(self.output, args)
 
