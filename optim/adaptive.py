@@ -25,6 +25,7 @@ class RMSprop(Optimizer):
     """
 
     elementwise = True
+    update_reads_weights = False
 
     def __init__(self, params: ParamsArg, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
@@ -59,6 +60,8 @@ class Adam(Optimizer):
     """
 
     elementwise = True
+    update_reads_weights = False
+    update_scratch = 2
 
     def __init__(self, params: ParamsArg, lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -76,21 +79,28 @@ class Adam(Optimizer):
         _check(self._name, "eps", group["eps"])
 
     def update(self, w: np.ndarray, grad: np.ndarray, group: dict[str, Any],
-               state: dict[str, Any]) -> np.ndarray:
+               state: dict[str, Any], scratch: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> np.ndarray:
+        """The step α·V̂/(√Ŝ + ε). ``scratch``: two arrays shaped like ``w`` to compute in
+        instead of new ones (a compiled step's, see ``update_scratch``); the step is then
+        returned in the first."""
+        a, b = (None, None) if scratch is None else scratch
         beta1, beta2 = group["betas"]
         t = state["step"] = state.get("step", 0) + 1
         v = zeros_state(state, "exp_avg", w)
         s = zeros_state(state, "exp_avg_sq", w)
         v *= beta1
-        v += (1 - beta1) * grad
+        v += np.multiply(grad, 1 - beta1, a)
         s *= beta2
-        s += (1 - beta2) * np.square(grad)
+        square = np.square(grad, b)
+        square *= 1 - beta2
+        s += square
         # α·V̂/(√Ŝ + ε) with V̂ = V/(1 − β₁ᵗ), Ŝ = S/(1 − β₂ᵗ), in four array passes: with
         # c = √(1 − β₂ᵗ), √Ŝ + ε = (√S + ε·c)/c, so the step is (α·c/(1 − β₁ᵗ))·V/(√S + ε·c)
         c = math.sqrt(1 - beta2**t)
-        denom = np.sqrt(s)
+        denom = np.sqrt(s, b)
         denom += group["eps"] * c
-        delta = v * (group["lr"] * c / (1 - beta1**t))
+        delta = np.multiply(v, group["lr"] * c / (1 - beta1**t), a)
         delta /= denom
         return delta
 
@@ -126,6 +136,7 @@ class Adagrad(Optimizer):
     """
 
     elementwise = True
+    update_reads_weights = False
 
     def __init__(self, params: ParamsArg, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,

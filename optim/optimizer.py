@@ -49,6 +49,15 @@ class Optimizer:
     #: same element of ``w``, ``grad`` and the state arrays. ``step`` may then update a whole
     #: parameter group with one call, on the group's parameters laid end to end.
     elementwise = False
+    #: False when ``update`` reads only the shape and dtype of ``w``, never its values: a
+    #: compiled step (``tg.jit``) then skips joining the weights end to end before the update.
+    #: It is read from the class that defines ``update``, so a subclass overriding ``update``
+    #: counts as reading the weights unless it says otherwise.
+    update_reads_weights = True
+    #: How many scratch arrays ``update`` takes as ``scratch=`` (arrays shaped like ``w`` to
+    #: compute in instead of allocating new ones; a compiled step passes them); 0: none.
+    #: Read from the class that defines ``update``, as ``update_reads_weights``.
+    update_scratch = 0
 
     def __init__(self, params: ParamsArg, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)

@@ -25,6 +25,7 @@ class SGD(Optimizer):
     """
 
     elementwise = True
+    update_reads_weights = False
 
     def __init__(self, params: ParamsArg, lr: float, momentum: float = 0.0,
                  dampening: float = 0.0, nesterov: bool = False,
@@ -70,6 +71,7 @@ class Momentum(Optimizer):
     """
 
     elementwise = True
+    update_reads_weights = False
 
     def __init__(self, params: ParamsArg, lr: float, beta: float = 0.9,
                  weight_decay: float = 0.0) -> None:

@@ -590,3 +590,105 @@ def test_another_thread_runs_eagerly_while_a_step_records():
     recording.join()
     assert results[0].item() == 2.0
     assert other(tg.ones(2)).item() == 6.0 and other.recordings == 1
+
+
+class _ShrinkingAdam(optim.Adam):
+    """Adam whose update reads the weights' values (a user's subclass): it inherits
+    ``update_reads_weights = False`` from Adam, but overrides ``update``."""
+
+    def update(self, w, grad, group, state):
+        return super().update(w, grad, group, state) + 1e-3 * w
+
+
+@pytest.mark.parametrize("make_opt", [
+    OPTIMISERS["adam"], OPTIMISERS["adamw"], OPTIMISERS["sgd_momentum"],
+    lambda p: optim.Adam(p, lr=1e-2, weight_decay=1e-2), lambda p: _ShrinkingAdam(p, lr=1e-2)],
+    ids=["adam", "adamw", "sgd_wd", "adam_wd", "subclass"])
+def test_weights_changed_in_place_between_replays_reach_the_flat_update(make_opt):
+    """The flat update joins the weights only for rules that read them (weight decay, a
+    subclass's own ``update``): changes made between steps must reach it as eagerly."""
+    runs = []
+    for compile_ in (False, True):
+        tg.manual_seed(7)
+        X, Y, _ = _data("sigmoid_bce")
+        model = _model("mlp_relu", X.shape[1], 1)
+        opt = make_opt(model.parameters())
+        train_step = _step(model, opt, _losses("sigmoid_bce"))
+        step = tg.jit(train_step) if compile_ else train_step
+        losses = []
+        for k in range(12):
+            losses += _train(step, X, Y, 1)
+            with tg.no_grad():
+                for p in model.parameters():
+                    p.data *= 0.5 if k % 4 == 1 else 1.0
+        runs.append((losses, model.state_dict()))
+    assert runs[0][0] == runs[1][0]
+    for k, v in runs[0][1].items():
+        assert np.array_equal(v, runs[1][1][k]), k
+
+
+def test_the_flat_update_reads_the_tapes_gradients_in_place():
+    """The gradients a replay hands to ``.grad`` are slices of one array laid end to end,
+    which the optimiser reads without joining them; the weights are not joined for Adam."""
+    model, opt, train_step, X, Y = _setup("mlp_relu", "bce_logits", "adam")
+    step = tg.jit(train_step)
+    _train(step, X, Y, 3)
+    grads = [p.grad for p in model.parameters()]
+    base = grads[0].base
+    assert base is not None and base.ndim == 1
+    assert all(g.base is base for g in grads)
+    assert sum(g.size for g in grads) == base.size
+    (args,) = [a for f, a in step._last.program if getattr(f, "__name__", "") == "_flat_step"]
+    (group,) = args[1]
+    assert group[3] is None and group[5] is base and group[7] is False  # nothing joined
+    assert len(group[8]) == 2  # Adam computes in two scratch arrays of the tape
+
+
+def test_plain_sgd_on_large_layers_replays_in_chunks_bit_for_bit():
+    """A layer over ``SGD_CHUNK`` weights, two groups with their own rates, a schedule, then
+    momentum switched on between replays (the replay hands over to the optimiser's step)."""
+    from tinygrad_ng import jit_optim
+
+    runs = []
+    for compile_ in (False, True):
+        tg.manual_seed(3)
+        X, Y, _ = _data("softmax_ce", m=48, n_in=300)
+        model = nn.Sequential(nn.Linear(300, 300), nn.ReLU(), nn.Linear(300, 3))
+        assert model[0].weight.data.size > jit_optim.SGD_CHUNK
+        opt = optim.SGD([{"params": model[0].parameters()},
+                         {"params": model[2].parameters(), "lr": 0.03}], lr=0.05)
+        sched = optim.lr_scheduler.InverseTimeDecay(opt, decay_rate=0.5)
+        train_step = _step(model, opt, F.cross_entropy)
+        step = tg.jit(train_step) if compile_ else train_step
+        losses = _train(step, X, Y, 5)
+        if compile_:
+            assert any(f is jit_optim._sgd_step for f, _ in step._last.program)
+        sched.step()
+        losses += _train(step, X, Y, 5)
+        opt.param_groups[1]["momentum"] = 0.9
+        losses += _train(step, X, Y, 5)
+        runs.append((losses, model.state_dict()))
+    assert runs[0][0] == runs[1][0]
+    for k, v in runs[0][1].items():
+        assert np.array_equal(v, runs[1][1][k]), k
+
+
+def test_gradients_are_swapped_for_flat_views_only_where_every_use_can_follow():
+    """The compiler's ``_replace`` swaps an array in the tape's arguments (tuples, lists,
+    dicts); ``_mentions`` finds it there and refuses an array held in a partial or through
+    a view, where it could not be swapped."""
+    import functools
+
+    from tinygrad_ng.jit_optim import _mentions, _replace
+
+    buf, other, view = np.zeros(4), np.ones(4), np.zeros(6)
+    args = (buf, [other, (buf, 2)], {"out": buf})
+    assert _mentions(args, {id(buf): buf})
+    assert not _mentions((other, [other], {"a": 1}, functools.partial(np.add, other)),
+                         {id(buf): buf})
+    swapped = _replace(args, {id(buf): view})
+    assert swapped[0] is view and swapped[1][1][0] is view and swapped[2]["out"] is view
+    assert swapped[1][0] is other
+    for held in (functools.partial(np.maximum, out=buf), buf[1:], buf.reshape(2, 2).T):
+        with pytest.raises(LookupError):
+            _mentions((other, held), {id(buf): buf})

@@ -19,7 +19,15 @@ into its buffer. The backward pass is laid out by the engine's rules (reverse cr
 gradients summed to the input's shape and dtype, paths added in the same order), so a replay
 computes the same bits as the eager step. The optimiser's ``step()`` and the other side
 effects (``zero_grad``, dropout masks drawn fresh from the library's generator, running
-statistics) are replayed in their places. While compiling, the tape is run once on the
+statistics) are replayed in their places. An elementwise optimiser's update of a small
+group runs once on the group laid end to end, as ``Optimizer.step`` does: the tape's
+gradients are slices of one flat array (so nothing is joined; each ``.grad`` is such a
+slice), the weights are joined only for rules that read them (weight decay, or an
+``update`` not declared ``update_reads_weights = False``), and Adam computes in scratch
+arrays of the tape. Plain SGD (no momentum, no weight decay) is replayed as the
+optimiser's ``lr·dW`` and ``W -= …``, a chunk at a time through one scratch buffer. All of
+these run the optimiser's own NumPy operations on the same values, so the parameters
+stay bit-for-bit those of the eager step. While compiling, the tape is run once on the
 recorded inputs and every value is compared with the eager one: a step that changes arrays
 behind the engine's back (NumPy on ``.data`` or ``.grad``) is refused, not replayed wrongly.
 
@@ -171,6 +179,12 @@ def _signature(args: tuple, kw_names: tuple) -> tuple:
             except TypeError:
                 key.append(id(a))
     return tuple(key)
+
+
+@functools.lru_cache(maxsize=64)
+def _signature_of(fn: Callable) -> inspect.Signature:
+    """``inspect.signature(fn)``, kept: the observers ask for the same few on every recording."""
+    return inspect.signature(fn)
 
 
 def _arg_names(fn: Callable, n_positional: int, kw_names: tuple) -> list[str]:
@@ -329,7 +343,7 @@ class _Recorder:
 
         def arguments(fn: Callable, *args: Any, **kwargs: Any) -> dict:
             """The arguments of a call of ``fn`` by name, defaults filled in."""
-            bound = inspect.signature(fn).bind(*args, **kwargs)
+            bound = _signature_of(fn).bind(*args, **kwargs)
             bound.apply_defaults()
             return bound.arguments
 

@@ -5,7 +5,8 @@ here and reused by every replay. The program is a list of ``(function, arguments
 mostly NumPy ufuncs writing into those arrays, and for ops without a kernel in
 :mod:`~tinygrad_ng.jit_kernels` a call of the op's own ``forward``/``backward``. Side effects
 (``opt.step()``, ``zero_grad``, dropout masks, running statistics, storing ``.grad``) are
-marked as effects: they are replayed, but not run while compiling.
+marked as effects: they are replayed, but not run while compiling; how the optimiser's
+step is replayed is in :mod:`~tinygrad_ng.jit_optim`.
 
 While compiling, every instruction that is not an effect runs once on the recorded inputs
 (the parameters are put back to their values at the start of the call for that), and each
@@ -22,9 +23,10 @@ from typing import Any
 import numpy as np
 
 from . import autograd, jit_kernels
+from .jit_optim import _flat_step, _owner, _sgd_step, flat_groups, sgd_chunks
 from .tensor import Tensor
 
-_data = attrgetter("data")
+_data, _training = attrgetter("data"), attrgetter("training")
 
 
 class JitError(RuntimeError):
@@ -55,13 +57,15 @@ class Tape:
     def __init__(self) -> None:
         self.program: list[tuple[Any, tuple]] = []
         self.inputs: list[tuple[int, np.ndarray]] = []  # (argument position, its buffer)
-        #: (argument position, the (instruction, argument, list item) places that read it)
+        #: (argument position, the (list, index) places of the instructions that read it)
         self.rebinds: list[tuple[int, list]] = []
         self.cells: list[tuple[int, list]] = []  # argument tensors the effects refer to
         self.guarded: list[Tensor] = []  # tensors whose array must stay the recorded one
         self.arrays: list[np.ndarray] = []
         self.attrs: list[tuple[dict, str, Tensor]] = []  # (module.__dict__, name, tensor)
         self.modes: list[tuple[Any, bool]] = []  # (module, training)
+        self._attrs: tuple = ((), (), ())  # the two above column-wise (see seal)
+        self._modes: tuple = ((), ())
         self.grad_guards: list[tuple[list, bool]] = []  # (cell, .grad was None)
         self.output: Any = None
         self.listing_lines: list[tuple[str, str, str]] = []  # (section, text, shape)
@@ -73,7 +77,7 @@ class Tape:
         """Refuse when a tensor made from a NumPy array inside the step differs between
         this recording and ``other`` (the next one)."""
         for (a, line), (b, _) in zip(self.constants_made, other.constants_made):
-            if a.shape != b.shape or not np.array_equal(a, b, equal_nan=True):
+            if not _same(a, b):
                 raise JitError(f"jit: a tensor made from a NumPy array inside the step "
                                f"({line}) changed from one call to the next; a replay would "
                                "freeze it. Compute it with tensor operations, or pass it in "
@@ -81,28 +85,45 @@ class Tape:
 
     def bind_inputs(self) -> None:
         """Let the instructions read the arguments' own arrays instead of copies, where
-        each input buffer appears only as an argument of instructions (no view of it)."""
+        each input buffer appears only as an argument of instructions (no view of it).
+        One pass over the program for all the buffers (each owns its memory: a copy)."""
+        slots = {id(buf): slot for slot, buf in self.inputs}
+        places: dict[int, list | None] = {slot: [] for slot in slots.values()}
+        for k, (_, args) in enumerate(self.program):
+            for j, a in enumerate(args):
+                items = enumerate(a) if type(a) is list else ((None, a),)
+                for m, e in items:  # (a generic op's list of input arrays: its items)
+                    slot = slots.get(id(e))
+                    if slot is not None:
+                        if places[slot] is not None:
+                            places[slot].append((k, j, m))
+                        continue
+                    owner = _owner(e) if isinstance(e, np.ndarray) else None
+                    if owner is not None:
+                        if id(owner) in slots:  # a view of an input buffer
+                            places[slots[id(owner)]] = None
+                        continue
+                    if type(e) not in (int, float, bool, str, type(None)):
+                        for slot, buf in self.inputs:
+                            if places[slot] is not None and _holds(e, buf):
+                                places[slot] = None
         copies = []
         for slot, buf in self.inputs:
-            places = []
-            for k, (_, args) in enumerate(self.program):
-                for j, a in enumerate(args):
-                    items = enumerate(a) if type(a) is list else ((None, a),)
-                    for m, e in items:  # (a generic op's list of input arrays: its items)
-                        if e is buf:
-                            places.append((k, j, m))
-                        elif _holds(e, buf):
-                            places = None
-                            break
-                    if places is None:
-                        break
-                if places is None:
-                    break
-            if places is None or _holds(self.output, buf):
+            where = places[slot]
+            if where is None or _holds(self.output, buf):
                 copies.append((slot, buf))
             else:
-                self.rebinds.append((slot, places))
+                self.rebinds.append((slot, [self._holder(k, j, m) for k, j, m in where]))
         self.inputs = copies
+
+    def _holder(self, k: int, j: int, m: int | None) -> tuple[list, int]:
+        """(list, index) where instruction ``k`` holds argument ``j`` (item ``m`` of it):
+        the instruction's arguments become a list, so a replay rebinds them in place."""
+        f, args = self.program[k]
+        if type(args) is not list:
+            args = list(args)
+            self.program[k] = (f, args)
+        return (args, j) if m is None else (args[j], m)
 
     def valid(self, args: tuple) -> bool:
         """Whether the guards of the recording still hold for a call with ``args``."""
@@ -110,16 +131,21 @@ class Tape:
             cell[0] = args[slot]
         if not all(map(is_, map(_data, self.guarded), self.arrays)):
             return False
-        for d, name, t in self.attrs:
-            if d.get(name) is not t:
-                return False
-        for module, mode in self.modes:
-            if module.training is not mode:
-                return False
+        dicts, names, tensors = self._attrs
+        if not all(map(is_, map(dict.get, dicts, names), tensors)):
+            return False
+        modules, modes = self._modes
+        if not all(map(is_, map(_training, modules), modes)):
+            return False
         for cell, none in self.grad_guards:
             if (cell[0].grad is None) is not none:
                 return False
         return True
+
+    def seal(self) -> None:
+        """Lay the module guards out column-wise, as :meth:`valid` checks them."""
+        self._attrs = tuple(zip(*self.attrs)) or ((), (), ())
+        self._modes = tuple(zip(*self.modes)) or ((), ())
 
     def grads_set(self) -> set[int]:
         """ids of the guarded tensors whose ``.grad`` is set now (for the next recording)."""
@@ -134,13 +160,9 @@ class Tape:
         for slot, places in self.rebinds:
             a = args[slot]
             arr = a.data if type(a) is Tensor else a
-            for k, j, m in places:
-                f, fargs = program[k]
-                if m is None:
-                    program[k] = (f, (*fargs[:j], arr, *fargs[j + 1:]))
-                else:
-                    fargs[j][m] = arr
-        for f, a in self.program:
+            for held, i in places:
+                held[i] = arr
+        for f, a in program:
             f(*a)
         return _rebuild(self.output, args)
 
@@ -148,15 +170,31 @@ class Tape:
         return jit_kernels.format_listing(self.listing_lines)
 
 
+def _same(a: Any, b: np.ndarray) -> bool:
+    """Whether ``a`` has ``b``'s shape and values, NaN equal to NaN (the NaN-aware
+    comparison, which copies, only when the plain one finds a difference)."""
+    return np.shape(a) == b.shape and (np.array_equal(a, b) or (
+        b.dtype.kind in "fc" and np.array_equal(a, b, equal_nan=True)))
+
+
 def _holds(a: Any, buf: np.ndarray) -> bool:
     """Whether ``a`` is or may hold a view of ``buf`` (where an argument cannot be swapped)."""
     if isinstance(a, np.ndarray):
-        return np.may_share_memory(a, buf)
+        return _overlaps(a, buf)
     if type(a) in (tuple, list):
         return any(_holds(x, buf) for x in a)
     if type(a) is dict:
         return any(_holds(x, buf) for x in a.values())
     return isinstance(a, _Out) and a.buf is not None and _holds(a.buf, buf)
+
+
+def _overlaps(a: np.ndarray, buf: np.ndarray) -> bool:
+    """Whether ``a`` may share memory with ``buf``: by the arrays owning their memory where
+    both are known, which costs far less than ``np.may_share_memory`` (called otherwise)."""
+    owner, mine = _owner(a), _owner(buf)
+    if owner is not None and mine is not None:
+        return owner is mine
+    return np.may_share_memory(a, buf)
 
 
 # ------------------------------------------------------------------------------ outputs
@@ -196,24 +234,6 @@ def _add_grad(cell: list, buf: np.ndarray) -> None:
     """The engine's rule for a ``.grad`` nobody reset: set it, or add to it."""
     t = cell[0]
     t.grad = buf.copy() if t.grad is None else t.grad + buf
-
-
-def _flat_step(opt: Any, groups: list) -> None:
-    """``opt.step()`` for an elementwise rule whose groups are small: each group's update
-    computed once on its parameters laid end to end, as ``Optimizer.step`` does itself, with
-    the joined arrays kept between steps."""
-    layouts = [opt._flat_layout(i, params) for i, params, *_ in groups]
-    if None in layouts:  # the optimiser's state changed kind (e.g. loaded): its own path
-        opt.step()
-        return
-    concatenate, copyto = np.concatenate, np.copyto
-    for (i, _, datas, grads, w, g, views), flat in zip(groups, layouts):
-        concatenate(datas, axis=None, out=w)
-        concatenate(grads, axis=None, out=g)
-        np.subtract(w, opt._delta(w, g, opt.param_groups[i], flat.state), out=w)
-        for d, v in zip(datas, views):
-            copyto(d, v)
-        flat.share()
 
 
 def _draw_into(buf: np.ndarray, draw: Any, shape: tuple, keep_prob: float) -> None:
@@ -281,6 +301,7 @@ class Compiler:
         self.nodes: list[Node] = []  # graph nodes, in creation order
         self.validating = True  # until the first optimiser step changes the parameters
         self.fresh: set[int] = set()  # ids of gradient arrays made by the tape
+        self.constants: set[int] = set()  # ids of arrays no instruction writes (seeds)
         self.handed: set[int] = set()  # ... already given to some .grad
         self.reset: set[int] = set()  # ids of tensors reset by zero_grad, not yet stored
         self.checks: dict[int, tuple[Tensor, np.ndarray]] = {}  # .grad to compare
@@ -387,9 +408,7 @@ class Compiler:
     def check(self, ours: Any, eager: np.ndarray, what: str) -> None:
         if ours is eager:
             return
-        same = np.shape(ours) == eager.shape and np.array_equal(
-            ours, eager, equal_nan=eager.dtype.kind in "fc")
-        if not same:
+        if not _same(ours, eager):
             raise JitError(f"jit: replaying {what} did not give the eager value: the step "
                            "probably changes arrays with NumPy (t.data[...] = …, in-place "
                            "operations on .data or .grad) where tg.jit cannot see it")
@@ -422,6 +441,7 @@ class Compiler:
             if leaf.grad is not None:
                 self.check(buf, leaf.grad, f"the gradient of a tensor of shape {leaf.shape}")
         self._guard_modules()
+        self.tape.seal()
         self.tape.output = self._template(result)
         self.tape.bind_inputs()
         return self.tape
@@ -430,8 +450,7 @@ class Compiler:
         """Put back the values the step started from; returns what to restore after."""
         restore = []
         for arr, snap in self.rec.snapshots.values():
-            if arr.flags.writeable and not np.array_equal(arr, snap,
-                                                           equal_nan=arr.dtype.kind == "f"):
+            if arr.flags.writeable and not _same(arr, snap):
                 restore.append((arr, arr.copy()))
                 arr[...] = snap
         return restore
@@ -532,44 +551,23 @@ class Compiler:
             self.checks.pop(id(t), None)
 
     def on_step(self, opt: Any, line: str) -> None:
-        groups = self.flat_groups(opt)
-        if groups is None:
-            self.emit(opt.step, effect=True)
-        else:
+        groups = flat_groups(self, opt)
+        chunks = None if groups is not None else sgd_chunks(self, opt)
+        if groups is not None:
             self.emit(_flat_step, opt, groups, effect=True)
+        elif chunks is not None:
+            self.emit(_sgd_step, opt, chunks, effect=True)
+        else:
+            self.emit(opt.step, effect=True)
         self.validating = False
         for group in opt.param_groups:
             for p in group["params"]:
                 self.covered.add(id(p.data))
         self.names.update(self, opt)
 
-    def flat_groups(self, opt: Any) -> list | None:
-        """How to replay ``opt.step()`` one parameter group at a time, on the group's
-        parameters and gradients laid end to end (as the optimiser's own step does for
-        elementwise rules and small groups); None when that is not known to be its path."""
-        from tinygrad_ng.optim.optimizer import FLAT_MAX
-
-        if not opt.elementwise:
-            return None
-        groups = []
-        for i, group in enumerate(opt.param_groups):
-            params, grads = [], []
-            for p in group["params"]:
-                if id(p) in self.checks:  # its gradient is stored by this tape
-                    params.append(p)
-                    grads.append(self.checks[id(p)][1])
-                elif id(p) not in self.reset:  # a .grad from outside the step: unknown
-                    return None
-            datas = [p.data for p in params]
-            sizes = [d.size for d in datas]
-            if (len(params) < 2 or sum(sizes) > FLAT_MAX
-                    or any(d.dtype != datas[0].dtype for d in datas)):
-                return None
-            w = np.concatenate(datas, axis=None)
-            bounds = np.cumsum([0, *sizes]).tolist()
-            views = [w[a:b].reshape(d.shape) for a, b, d in zip(bounds, bounds[1:], datas)]
-            groups.append((i, params, datas, grads, w, np.empty_like(w), views))
-        return groups
+    def returns(self, buf: np.ndarray) -> bool:
+        """Whether what the step returns holds ``buf`` (so it cannot be swapped)."""
+        return _holds(self.tape.output, buf)
 
     def on_backward(self, root: Tensor, grad: Any, leaves: dict, line: str) -> None:
         seed = self.seed(root, grad)
@@ -603,12 +601,13 @@ class Compiler:
             self.grads_to_set = []
 
     def seed(self, root: Tensor, grad: Any) -> np.ndarray:
-        if grad is None:
-            return np.ones(root.data.shape, root.data.dtype)
         src = (self.value(grad) if isinstance(grad, Tensor) else
                self.arrays.get(id(grad)) if isinstance(grad, np.ndarray) else None)
-        if src is None:
-            return root._seed(grad, "backward")  # a constant of the step
+        if src is None:  # ones, or a constant of the step
+            seed = (np.ones(root.data.shape, root.data.dtype) if grad is None else
+                    root._seed(grad, "backward"))
+            self.constants.add(id(seed))
+            return seed
         if np.shape(src) != root.data.shape:
             raise JitError(f"jit: backward's grad has shape {np.shape(src)}, the tensor "
                            f"{root.data.shape}")

@@ -256,7 +256,12 @@ def _scaled(c, node, g: np.ndarray, shape: tuple) -> np.ndarray:
     if node.kw.get("reduction", "mean") != "mean":
         return g
     gm = c.new(g)
-    c.emit(np.divide, g, max(int(np.prod(shape)), 1), gm)
+    m = max(int(np.prod(shape)), 1)
+    if id(g) in c.constants:  # the seed ∂J/∂J = 1: g/m is a constant too, computed once
+        np.divide(g, m, gm)
+        c.constants.add(id(gm))
+    else:
+        c.emit(np.divide, g, m, gm)
     return gm
 
 
