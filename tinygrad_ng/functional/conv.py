@@ -102,6 +102,7 @@ class _Columns:
         padded = any(p for pair in geom.padding for p in pair)
         self.direct = (kh, kw) == (1, 1) and geom.stride == (1, 1) and not padded
         self.interior = None  # where a chunk goes inside the zero border, if padded
+        self.views: dict[int, tuple] = {}
         if self.direct:
             return
         chunk = max((s.stop - s.start for s in chunks), default=0)
@@ -118,14 +119,16 @@ class _Columns:
         n, (g, c) = s.stop - s.start, (self.geom.groups, self.x.shape[1])
         if self.direct:
             return self.x[s].reshape(n, g, c // g, -1)
-        if self.interior is not None:
-            self.interior[:n] = self.x[s]
-            windows = self.windows[:n]
-        else:
-            windows = self.windows[s]
-        cols = self.cols[:n]
-        np.copyto(cols, windows)
-        return cols.reshape(n, g, -1, math.prod(self.geom.out))
+        if n not in self.views:  # the views of an n-image chunk, made once (~1 ms a call)
+            cols = self.cols[:n]
+            self.views[n] = (cols, cols.reshape(n, g, -1, math.prod(self.geom.out)),
+                             None if self.interior is None else self.interior[:n],
+                             None if self.interior is None else self.windows[:n])
+        cols, matrices, interior, windows = self.views[n]
+        if interior is not None:
+            interior[...] = self.x[s]
+        np.copyto(cols, self.windows[s] if windows is None else windows)
+        return matrices
 
 
 def _windows(xp: np.ndarray, geom: Geometry, writeable: bool = False) -> np.ndarray:
@@ -219,7 +222,8 @@ def _conv_weight_grad(x: np.ndarray, y: np.ndarray, geom: Geometry) -> np.ndarra
     columns = _Columns(x, geom, chunks, dtype)
     for s in chunks:  # dWᵀ = cols @ yᵀ: BLAS is ~1/3 faster that way than dW = y @ colsᵀ
         ys = y[s].reshape(s.stop - s.start, g, y.shape[1] // g, -1)
-        dwt += np.matmul(columns.of(s), ys.transpose(0, 1, 3, 2)).sum(axis=0)
+        for image in np.matmul(columns.of(s), ys.transpose(0, 1, 3, 2)):
+            dwt += image  # (a reduction over n = 1 or 2 images cost 3 µs more)
     return dwt.transpose(0, 2, 1).reshape((y.shape[1], x.shape[1] // g) + geom.kernel)
 
 
