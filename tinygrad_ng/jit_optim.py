@@ -170,6 +170,7 @@ def flat_groups(c: Any, opt: Any) -> list | None:
                        np.empty_like(w) if g is None else g, bounds, reads, scratch))
     return groups
 
+
 def sgd_chunks(c: Any, opt: Any) -> list | None:
     """The slices :func:`_sgd_step` updates, per group, when ``opt`` is ``optim.SGD``
     itself and every parameter gets its gradient from this tape (C-contiguous, writeable
@@ -198,6 +199,7 @@ def sgd_chunks(c: Any, opt: Any) -> list | None:
                        for a in range(0, w.size, SGD_CHUNK)]
         parts.append((i, chunks))
     return parts
+
 
 def join_grads(c: Any, params: list[Tensor], grads: list[np.ndarray], bounds: list[int],
                g: np.ndarray) -> np.ndarray | None:

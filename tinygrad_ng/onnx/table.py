@@ -17,11 +17,16 @@ from .graph import ExportError, OnnxGraph, register, tensor_type
 _INT64_MAX, _INT64_MIN = np.iinfo(np.int64).max, np.iinfo(np.int64).min
 
 
+def _in_output_dtype(g: OnnxGraph, *inputs: str | None) -> list[str | None]:
+    """The inputs cast to the output's dtype (absent optional inputs, None, kept)."""
+    return [None if x is None else g.cast(x, g.output.dtype) for x in inputs]
+
+
 def _elementwise(op_type: str):
     """An ONNX op over same-typed inputs (ONNX never promotes: inputs are cast to the
     output's dtype, as NumPy promoted them)."""
     def convert(g: OnnxGraph, ctx, *inputs: str) -> str:
-        return g.op(op_type, *(g.cast(x, g.output.dtype) for x in inputs))
+        return g.op(op_type, *_in_output_dtype(g, *inputs))
     return convert
 
 
@@ -215,9 +220,7 @@ def _basic_index(g: OnnxGraph, x: str, items: list) -> str:
 @register(F.Linear)
 def _linear(g, ctx, x, w, b):
     """Gemm(x, W, b, transB=1) for a 2-D batch; MatMul(x, Wᵀ) (+ b) for more axes."""
-    dt = g.output.dtype
-    x, w = g.cast(x, dt), g.cast(w, dt)
-    b = None if b is None else g.cast(b, dt)
+    x, w, b = _in_output_dtype(g, x, w, b)
     if len(g.shape(x)) == 2:
         return g.op("Gemm", x, w, b, transB=1)
     z = g.op("MatMul", x, g.op("Transpose", w, perm=[1, 0]))
@@ -255,15 +258,10 @@ def _window_attributes(geom) -> dict:
             "pads": [pt, pl, pb, pr], "dilations": list(geom.dilation)}
 
 
-def _conv_inputs(g: OnnxGraph, *inputs: str | None) -> list[str | None]:
-    dt = g.output.dtype
-    return [None if x is None else g.cast(x, dt) for x in inputs]
-
-
 @register(F.Conv2d)
 def _conv2d(g, ctx, x, w, b):
     geom = ctx.kwargs["geom"]
-    return g.op("Conv", *_conv_inputs(g, x, w, b), group=geom.groups,
+    return g.op("Conv", *_in_output_dtype(g, x, w, b), group=geom.groups,
                 **_window_attributes(geom))
 
 
@@ -275,7 +273,7 @@ def _conv_transpose2d(g, ctx, y, w, b):
     attrs = _window_attributes(geom)
     extra = [size - (s * (n - 1) + d * (k - 1) + 1 - a - b) for size, n, s, d, k, (a, b) in
              zip(geom.size, geom.out, geom.stride, geom.dilation, geom.kernel, geom.padding)]
-    return g.op("ConvTranspose", *_conv_inputs(g, y, w, b), group=geom.groups,
+    return g.op("ConvTranspose", *_in_output_dtype(g, y, w, b), group=geom.groups,
                 output_padding=extra, **attrs)
 
 
